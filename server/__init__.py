@@ -1,0 +1,27 @@
+"""Backprop Lab: a neural-network trainer you watch learn in the browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: config, the HTTP blueprint, the /ws route, the shared Lab.
+
+    ``test_config`` replaces the config file and environment (tests pass
+    ``{"TESTING": True, "MODELS_DIR": tmp_path, ...}``).
+    """
+    from . import api, config, ws
+    from .training import Lab
+
+    app = Flask(__name__, template_folder=str(REPO_ROOT / "templates"),
+                static_folder=str(REPO_ROOT / "static"), static_url_path="/static")
+    config.load(app, test_config)
+    app.extensions["backprop_lab"] = Lab.from_config(app.config)
+    api.init_app(app)
+    ws.init_app(app)
+    return app

@@ -1,0 +1,200 @@
+"""HTTP side: the page, data sets and their samples, saved models, predict, health."""
+
+from __future__ import annotations
+
+import base64
+import os
+import tempfile
+import time
+
+import numpy as np
+from flask import Blueprint, current_app, jsonify, render_template, request, send_file
+
+from . import protocol
+from .network import NeuralNetwork
+from .protocol import ProtocolError
+from .training import predict_payload, prepare_input
+
+bp = Blueprint("api", __name__)
+
+MAX_SAMPLES_PER_REQUEST = 256
+
+
+def _lab():
+    return current_app.extensions["backprop_lab"]
+
+
+@bp.errorhandler(ProtocolError)
+def _protocol_error(exc: ProtocolError):
+    status = {"too_large": 413, "no_model": 404, "busy": 503, "internal": 500}.get(exc.code, 400)
+    body = protocol.error(exc.code, exc.message, exc.field, request.endpoint, None)
+    return jsonify(body), status
+
+
+@bp.get("/")
+def index():
+    return render_template("index.html")
+
+
+@bp.get("/healthz")
+def healthz():
+    lab = _lab()
+    return {"status": "ok", "protocol": protocol.PROTOCOL_VERSION,
+            "sessions": lab.sessions, "trainings": lab.slots.snapshot()}
+
+
+@bp.get("/api/datasets")
+def datasets():
+    return jsonify(_lab().catalog())
+
+
+def _query_int(name, default, lo, hi):
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise protocol.invalid(name, f"must be an integer in [{lo}, {hi}]") from None
+    if not lo <= value <= hi:
+        raise protocol.invalid(name, f"{value} is out of range [{lo}, {hi}]")
+    return value
+
+
+@bp.get("/api/datasets/<dataset_id>/samples")
+def samples(dataset_id):
+    """A page of a data set's examples: ``?split=test&start=0&count=16&format=list``.
+
+    ``format=list`` gives each image as a row-major list of floats in [0, 1];
+    ``format=base64`` gives each as base64 of uint8 (0-255) bytes, row-major.
+    """
+    lab = _lab()
+    if not protocol._ID_RE.match(dataset_id):
+        raise protocol.invalid("dataset", "is not a valid data set id")
+    info = lab.dataset_info(dataset_id)
+    split = request.args.get("split", "test")
+    if split not in protocol.SPLITS:
+        raise protocol.invalid("split", f"{split!r} is not one of {list(protocol.SPLITS)}")
+    fmt = request.args.get("format", "list")
+    if fmt not in ("list", "base64"):
+        raise protocol.invalid("format", f"{fmt!r} is not one of ['list', 'base64']")
+    ds = lab.dataset(dataset_id)
+    X, y = (ds.X_test, ds.y_test) if split == "test" else (ds.X_train, ds.y_train)
+    n = int(X.shape[0])
+    start = _query_int("start", 0, 0, max(0, n - 1))
+    count = _query_int("count", 16, 1, MAX_SAMPLES_PER_REQUEST)
+    rows = np.asarray(X[start:start + count], dtype=np.float64)
+    if fmt == "list":
+        images = np.round(rows, 4).tolist()
+    else:
+        as_bytes = np.clip(np.rint(rows * 255), 0, 255).astype(np.uint8)
+        images = [base64.b64encode(r.tobytes()).decode("ascii") for r in as_bytes]
+    return {"dataset": dataset_id, "split": split, "start": start, "count": len(images),
+            "n": n, "image_shape": info["image_shape"], "class_names": info["class_names"],
+            "format": fmt, "labels": np.asarray(y[start:start + count]).tolist(),
+            "images": images}
+
+
+# --------------------------------------------------------------------------- models
+
+def _models_dir():
+    return _lab().models_dir
+
+
+def _model_path(name: str):
+    name = protocol.model_name(name)
+    return _models_dir() / f"{name}.npz", name
+
+
+def _load_model(path):
+    try:
+        return NeuralNetwork.load(path, max_params=_lab().limits.max_parameters)
+    except ValueError as exc:
+        raise protocol.invalid("file", f"not a valid model: {exc}") from None
+
+
+@bp.get("/api/models")
+def models():
+    directory = _models_dir()
+    out = []
+    if directory.is_dir():
+        for path in sorted(directory.glob("*.npz")):
+            stat = path.stat()
+            out.append({"name": path.stem, "bytes": stat.st_size,
+                        "modified": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                  time.gmtime(stat.st_mtime))})
+    return jsonify(out)
+
+
+@bp.get("/api/models/<name>")
+def download_model(name):
+    path, name = _model_path(name)
+    if not path.is_file():
+        raise ProtocolError("no_model", f"no model named {name!r}", "name")
+    return send_file(path, mimetype="application/octet-stream", as_attachment=True,
+                     download_name=f"{name}.npz")
+
+
+@bp.post("/api/models")
+def upload_model():
+    """Store an uploaded ``.npz`` after the engine's loader has accepted it.
+
+    The body is either multipart (field ``file``; name from ``name`` or the file
+    name) or the raw file with ``?name=``. The file is written to a temporary file
+    in the models directory, loaded with ``NeuralNetwork.load`` (never unpickles;
+    checks shapes, dtypes, sizes and finiteness) and only then renamed into place.
+    """
+    cap = int(current_app.config["MAX_UPLOAD_BYTES"])
+    upload = request.files.get("file")
+    if upload is not None:
+        raw_name = request.form.get("name") or upload.filename or ""
+        data = upload.stream.read(cap + 1)
+    else:
+        raw_name = request.args.get("name", "")
+        data = request.get_data(cache=False)
+    raw_name = os.path.basename(raw_name.replace("\\", "/"))
+    path, name = _model_path(raw_name)
+    if len(data) > cap:
+        raise ProtocolError("too_large", f"file: more than {cap} bytes", "file")
+    if not data:
+        raise protocol.invalid("file", "is empty")
+    directory = _models_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        model = _load_model(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return {"name": name, "layer_sizes": list(model.layer_sizes), "bytes": len(data)}, 201
+
+
+@bp.post("/api/predict")
+def predict():
+    """``{"model": name, "image"|"vector": ...}`` → the `prediction` message."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ProtocolError("bad_message", "the body must be a JSON object")
+    limits = _lab().limits
+    fields = {k: v for k, v in body.items() if k not in ("model", "request_id")}
+    fields["type"] = "predict"
+    given = protocol.validate_predict_input(fields, limits)
+    if "sample" in given:
+        raise protocol.invalid("sample", "a saved model has no data set; send image or vector")
+    path, name = _model_path(body.get("model", ""))
+    if not path.is_file():
+        raise ProtocolError("no_model", f"no model named {name!r}", "model")
+    model = _load_model(path)
+    x = prepare_input(given, model.thetas[0].shape[0] - 1, model.image_shape)
+    out = predict_payload(model.thetas, model.classes_, model.class_names, x, model.image_shape)
+    extra = {"outputs": out.pop("outputs"), "model": name}
+    rid = body.get("request_id")
+    return protocol.prediction(rid if isinstance(rid, (int, str)) else None, None,
+                               **out, **extra)
+
+
+def init_app(app):
+    app.register_blueprint(bp)

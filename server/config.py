@@ -1,0 +1,76 @@
+"""Configuration: defaults, then a config file, then the environment, then the tests'.
+
+Every key can be set from the environment with the ``BACKPROP_LAB_`` prefix (values
+are parsed as JSON, e.g. ``BACKPROP_LAB_MAX_CONCURRENT_TRAININGS=8``), or in a Python
+file named by ``BACKPROP_LAB_SETTINGS``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .protocol import Limits
+from .threads import available_cores
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS = {
+    # Where `save` and uploads put models (.npz written by the engine).
+    "MODELS_DIR": str(REPO_ROOT / "models"),
+    # Limits of one request (see protocol.Limits for what each means).
+    "MAX_HIDDEN_LAYERS": 4,
+    "MAX_UNITS": 512,
+    "MAX_PARAMETERS": 1_000_000,
+    "MAX_ITER": 2000,
+    "MAX_PROBE": 16,
+    "MAX_IMAGE_SIDE": 1024,
+    "MAX_MESSAGE_BYTES": 4_000_000,
+    # Trainings running at once over the whole server; beyond that they wait in a
+    # queue of MAX_QUEUED_TRAININGS ("queue") or are refused with `busy` ("refuse").
+    "MAX_CONCURRENT_TRAININGS": 2 * available_cores(),
+    "MAX_QUEUED_TRAININGS": 64,
+    "BUSY_POLICY": "queue",
+    # Per connection: runs training at once, and runs (models) kept for predict/save.
+    "MAX_ACTIVE_RUNS_PER_CONNECTION": 2,
+    "MAX_KEPT_RUNS_PER_CONNECTION": 8,
+    # Upload of a model file.
+    "MAX_UPLOAD_BYTES": 20_000_000,
+    # Extra origins allowed to open /ws besides the server's own host.
+    "ALLOWED_ORIGINS": [],
+    # Misclassified test indices listed in `done`.
+    "MAX_MISCLASSIFIED": 100,
+    # WebSocket keep-alive; also detects clients that vanished without closing.
+    "WS_PING_INTERVAL": 25,
+}
+
+
+def load(app, test_config: dict | None) -> None:
+    """Fill ``app.config`` from the four sources, later ones winning."""
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_envvar("BACKPROP_LAB_SETTINGS", silent=True)
+        app.config.from_prefixed_env("BACKPROP_LAB")
+    else:
+        app.config.from_mapping(test_config)
+    if app.config["BUSY_POLICY"] not in ("queue", "refuse"):
+        raise ValueError(f"BUSY_POLICY={app.config['BUSY_POLICY']!r}: "
+                         "allowed 'queue' or 'refuse'")
+    app.config["MAX_CONTENT_LENGTH"] = app.config.get("MAX_CONTENT_LENGTH") or (
+        app.config["MAX_UPLOAD_BYTES"] + 1_000_000)
+    app.config["SOCK_SERVER_OPTIONS"] = {
+        "max_message_size": app.config["MAX_MESSAGE_BYTES"],
+        "ping_interval": app.config["WS_PING_INTERVAL"],
+    }
+
+
+def limits(config) -> Limits:
+    """The per-request limits the protocol validators enforce."""
+    return Limits(
+        max_hidden_layers=int(config["MAX_HIDDEN_LAYERS"]),
+        max_units=int(config["MAX_UNITS"]),
+        max_parameters=int(config["MAX_PARAMETERS"]),
+        max_iter=int(config["MAX_ITER"]),
+        max_probe=int(config["MAX_PROBE"]),
+        max_image_side=int(config["MAX_IMAGE_SIDE"]),
+        max_message_bytes=int(config["MAX_MESSAGE_BYTES"]),
+    )
