@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import optimize
-from scipy.special import expit
 from threadpoolctl import ThreadpoolController
 
 __all__ = ["NeuralNetwork", "IterationInfo", "check_gradients", "OPTIMIZERS"]
@@ -60,6 +59,24 @@ def pack(thetas, dtype=np.float64):
 # Forward pass and the one loss-and-gradient function.
 
 
+def sigmoid(z, out=None):
+    """Return the logistic function of ``z``, computed as ``(1 + tanh(z / 2)) / 2``.
+
+    Exact to rounding, never overflows, and about 2.4x faster here than
+    ``scipy.special.expit`` (numpy's tanh is vectorised). ``out=z`` works in place.
+    """
+    out = np.multiply(z, 0.5, out=out)
+    np.tanh(out, out=out)
+    out += 1.0
+    out *= 0.5
+    return out
+
+
+def softplus_sum(z):
+    """Return ``sum(log(1 + exp(z)))`` without overflow (6x faster than ``np.logaddexp``)."""
+    return float(np.maximum(z, 0.0).sum() + np.log1p(np.exp(-np.abs(z))).sum())
+
+
 def forward(thetas, X):
     """Return ``(activations, z_out)``: every layer's output and the output pre-activation.
 
@@ -69,11 +86,12 @@ def forward(thetas, X):
     """
     activations = [X]
     a = X
-    z = None
-    for theta in thetas:
+    last = len(thetas) - 1
+    for layer, theta in enumerate(thetas):
         z = a @ theta[1:]  # (m, n_out)
         z += theta[0]
-        a = expit(z)
+        # Hidden pre-activations are not needed again: overwrite them.
+        a = sigmoid(z, out=None if layer == last else z)
         activations.append(a)
     return activations, z
 
@@ -84,7 +102,38 @@ def data_cost(z_out, Y):
     ``-[y log(s) + (1 - y) log(1 - s)] = softplus(z) - y z`` for ``s = expit(z)``:
     finite for any ``z``, so saturated units never hit ``log(0)``.
     """
-    return float(np.logaddexp(0.0, z_out).sum() - np.vdot(Y, z_out))
+    return softplus_sum(z_out) - float(np.vdot(Y, z_out))
+
+
+BLOCK_ROWS = 16384
+
+
+def _backprop_block(thetas, grads, X, Y, scale, accumulate):
+    """Add one row block's gradient (times ``scale``) into ``grads``; return its summed cost.
+
+    ``accumulate=False`` overwrites ``grads`` instead of adding to them.
+    """
+    activations, z_out = forward(thetas, X)
+    cost = data_cost(z_out, Y)
+    output = activations[-1]
+    delta = output - Y  # (b, p): dJ/dz of the output layer, times m
+    delta *= scale
+    for layer in range(len(thetas) - 1, -1, -1):
+        a_prev = activations[layer]  # (b, n_in)
+        if accumulate:
+            grads[layer][1:] += a_prev.T @ delta
+            grads[layer][0] += delta.sum(axis=0)
+        else:
+            np.matmul(a_prev.T, delta, out=grads[layer][1:])
+            np.sum(delta, axis=0, out=grads[layer][0])
+        if layer > 0:  # the input layer needs no delta
+            # delta (b, n_out) @ W.T -> (b, n_in), times sigmoid'(z) = a (1 - a). The sign is
+            # folded into the small weight matrix to save one pass over the block.
+            delta = delta @ (-thetas[layer][1:].T)
+            slope = np.subtract(a_prev, 1.0)
+            slope *= a_prev  # -a (1 - a)
+            delta *= slope
+    return cost, output
 
 
 def loss_and_grad(flat, table, X, Y, lam, grad_out=None, n_total=None):
@@ -113,18 +162,19 @@ def loss_and_grad(flat, table, X, Y, lam, grad_out=None, n_total=None):
     thetas = unpack(flat, table)
     grad = np.empty_like(flat) if grad_out is None else grad_out
     grads = unpack(grad, table)
-    activations, z_out = forward(thetas, X)
-    cost = data_cost(z_out, Y) / m
-
-    delta = activations[-1] - Y  # (m, p): dJ/dz of the output layer, times m
-    delta *= 1.0 / m
-    for layer in range(len(thetas) - 1, -1, -1):
-        a_prev = activations[layer]  # (m, n_in)
-        np.matmul(a_prev.T, delta, out=grads[layer][1:])
-        np.sum(delta, axis=0, out=grads[layer][0])
-        if layer > 0:  # the input layer needs no delta
-            delta = delta @ thetas[layer][1:].T  # (m, n_in)
-            delta *= a_prev * (1.0 - a_prev)
+    if m <= BLOCK_ROWS:
+        cost, output = _backprop_block(thetas, grads, X, Y, 1.0 / m, accumulate=False)
+    else:
+        # Rows in blocks: the elementwise passes then stay in cache (measured 1.4x -> ~1.1x
+        # the bare matrix products on 60000x784->128->10); gradients are sums over rows.
+        output = np.empty(Y.shape, dtype=flat.dtype)
+        cost = 0.0
+        for start in range(0, m, BLOCK_ROWS):
+            rows = slice(start, start + BLOCK_ROWS)
+            c, output[rows] = _backprop_block(thetas, grads, X[rows], Y[rows], 1.0 / m,
+                                              accumulate=start > 0)
+            cost += c
+    cost /= m
     if lam:
         scale = lam / n_total
         reg = 0.0
@@ -133,7 +183,7 @@ def loss_and_grad(flat, table, X, Y, lam, grad_out=None, n_total=None):
             reg += float(np.vdot(w, w))
             g[1:] += scale * w
         cost += 0.5 * scale * reg
-    return cost, grad, activations[-1]
+    return cost, grad, output
 
 
 def cost_only(flat, table, X, Y, lam):
