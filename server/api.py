@@ -146,14 +146,14 @@ def upload_model():
     """
     cap = int(current_app.config["MAX_UPLOAD_BYTES"])
     upload = request.files.get("file")
+    raw_name = request.form.get("name") or request.args.get("name")
     if upload is not None:
-        raw_name = request.form.get("name") or upload.filename or ""
+        if not raw_name:  # a browser sends a base name; anything else loses its path
+            raw_name = os.path.basename((upload.filename or "").replace("\\", "/"))
         data = upload.stream.read(cap + 1)
     else:
-        raw_name = request.args.get("name", "")
         data = request.get_data(cache=False)
-    raw_name = os.path.basename(raw_name.replace("\\", "/"))
-    path, name = _model_path(raw_name)
+    path, name = _model_path(raw_name or "")
     if len(data) > cap:
         raise ProtocolError("too_large", f"file: more than {cap} bytes", "file")
     if not data:
