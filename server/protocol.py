@@ -29,7 +29,7 @@ ERROR_CODES = (
     "internal",
 )
 RUN_STATES = ("queued", "running", "paused", "stopping")
-DONE_REASONS = ("max_iter", "converged", "stopped", "max_fun", "error")
+DONE_REASONS = ("max_iter", "converged", "stopped", "max_fun", "failed", "diverged", "error")
 
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

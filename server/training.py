@@ -518,6 +518,13 @@ class Run:
 class Session:
     """One connection's conversation: parse, dispatch, reply through the outbox."""
 
+    # message type -> handler method; one per type in protocol.CLIENT_MESSAGES
+    HANDLERS = {
+        "train": "_train", "pause": "_control", "resume": "_control", "step": "_control",
+        "stop": "_control", "speed": "_speed", "predict": "_predict",
+        "gradient_check": "_gradient_check", "save": "_save",
+    }
+
     def __init__(self, send, lab: Lab, name: str = "session"):
         self.lab = lab
         self.name = name
@@ -525,12 +532,6 @@ class Session:
         self.runs: dict[str, Run] = {}
         self._lock = threading.Lock()
         self.closed = False
-        self._handlers = {
-            "train": self._train, "pause": self._control, "resume": self._control,
-            "step": self._control, "stop": self._control, "speed": self._speed,
-            "predict": self._predict, "gradient_check": self._gradient_check,
-            "save": self._save,
-        }
         lab.session_opened()
 
     # -- the transport's side --------------------------------------------------
@@ -549,7 +550,7 @@ class Session:
         try:
             request = protocol.parse(data, self.lab.limits)
             msg = request
-            self._handlers[request["type"]](request)
+            getattr(self, self.HANDLERS[request["type"]])(request)
         except ProtocolError as exc:
             self.put(protocol.error_from(exc, exc.request or msg))
         except Exception as exc:  # noqa: BLE001 - the connection must stay usable
