@@ -1,0 +1,491 @@
+/**
+ * The one module that wires server messages to widgets. Widgets never see the
+ * socket; the Connection never sees a widget. Rendering happens on
+ * requestAnimationFrame: messages arriving faster than frames are coalesced
+ * (the latest iteration and weights win; every iteration's cost is still appended).
+ * @module main
+ */
+import { Connection } from './connection.js';
+import { applyLimits, fromQuery, toQuery, trainMessage, validate } from './state.js';
+import { Controls } from './widgets/controls.js';
+import { StreamChart } from './widgets/charts.js';
+import { NetworkDiagram } from './widgets/network.js';
+import { WeightHeatmaps } from './widgets/heatmaps.js';
+import { HiddenUnits } from './widgets/hiddenunits.js';
+import { DrawPad } from './widgets/drawpad.js';
+import { ProbabilityBars } from './widgets/probbars.js';
+import { ConfusionMatrix } from './widgets/confusion.js';
+import { ImageStrip } from './widgets/gallery.js';
+import { ImageView } from './widgets/imageview.js';
+import { DecisionBoundary } from './widgets/boundary.js';
+
+const $ = (sel) => document.querySelector(sel);
+const N_SAMPLES = 12;          // the sample strip, also the probe set followed during training
+const N_MISCLASSIFIED = 24;    // thumbnails in the gallery
+
+// ------------------------------------------------------------------ state
+const parsed = fromQuery(location.search);
+const state = parsed.state;
+let datasets = [];             // from `ready` (or /api/datasets)
+let run = null;                // {id, state, layerSizes, dataset, probe, thetas, n_iter}
+let input = { kind: 'none' };  // the input shown everywhere: probe k, test sample, or drawing
+let samples = [];              // [{index, vector, label}] of the strip
+let requestId = 0;
+let lastPredictRequest = 0;
+let stepWhenPaused = false;
+const pending = { points: [], latest: null, weights: null, dirty: false };
+
+// ------------------------------------------------------------------ widgets
+const controls = new Controls($('#controls'), {
+  buttons: $('#run-buttons'),
+  onChange: (name, value) => setParam(name, value),
+  onAction: (action) => actions[action](),
+});
+const costChart = new StreamChart($('#cost-chart'), {
+  yLabel: 'cost', series: [{ label: 'training', color: '--series-train' }, { label: 'validation', color: '--series-val', dash: [6, 4] }],
+});
+const accChart = new StreamChart($('#acc-chart'), {
+  yLabel: 'accuracy', yRange: [0, 1], format: (v) => `${(100 * v).toFixed(1)}%`, axisFormat: (v) => `${Math.round(100 * v)}%`,
+  series: [{ label: 'training', color: '--series-train' }, { label: 'validation', color: '--series-val', dash: [6, 4] }],
+});
+const network = new NetworkDiagram($('#network'), { height: 340 });
+network.caption = $('#net-caption');
+const heatmaps = new WeightHeatmaps($('#heatmaps'));
+const hidden = new HiddenUnits($('#hiddenunits'));
+const bars = new ProbabilityBars($('#bars'), { classNames: [] });
+const preprocessed = new ImageView($('#preprocessed'));
+const confusion = new ConfusionMatrix($('#confusion'));
+const boundary = new DecisionBoundary($('#boundary'));
+const sampleStrip = new ImageStrip($('#samples'), { onSelect: (item) => selectSample(item), empty: 'Loading samples…' });
+const misStrip = new ImageStrip($('#misclassified'), { onSelect: (item) => selectSample(item), empty: 'Misclassified test digits appear when training ends.' });
+const pad = new DrawPad($('#drawpad'), {
+  onDraw: (image) => predict({ image }, { kind: 'drawing' }),
+  onClear: () => clearDrawing(),
+});
+
+// ------------------------------------------------------------------ helpers
+function status(text, isError = false) {
+  const box = $('#status');
+  box.textContent = text;
+  box.classList.toggle('error', isError);
+}
+
+function setParam(name, value) {
+  state[name] = value;
+  history.replaceState(null, '', `?${toQuery(state)}`);
+  if (name === 'theme') applyTheme();
+  if (name === 'optimizer') $('#controls').dataset.optimizer = value;
+  if (name === 'dataset') loadDataset();
+  if (name === 'delay_ms' && run && run.state !== 'idle') conn.send({ type: 'speed', delay_ms: value, run_id: run.id });
+}
+
+function datasetInfo(id = state.dataset) {
+  return datasets.find((d) => d.id === id) || { id, image_shape: null, class_names: [], name: id };
+}
+
+function applyTheme() {
+  document.documentElement.dataset.theme = state.theme;
+  $('#theme-toggle').setAttribute('aria-label', state.theme === 'dark' ? 'Light theme' : 'Dark theme');
+  costChart.restyle();
+  accChart.restyle();
+  redrawAll();
+}
+
+function redrawAll() {
+  if (run && run.thetas) pending.weights = run.thetas;
+  if (run && run.lastIteration) pending.latest = run.lastIteration;
+  pending.dirty = true;
+  network.draw();
+  sampleStrip.update({ items: sampleStrip.items });
+  misStrip.update({ items: misStrip.items });
+  if (preprocessed.values) preprocessed.update({ image: preprocessed.values, shape: run?.dataset?.image_shape || datasetInfo().image_shape });
+  schedule();
+}
+
+function setRunState(s) {
+  if (run) run.state = s;
+  controls.setRunState(s);
+  $('#run-state').textContent = s;
+}
+
+// ------------------------------------------------------------------ data set & samples
+async function fetchSamples(id, start, count) {
+  const r = await fetch(`/api/datasets/${encodeURIComponent(id)}/samples?split=test&start=${start}&count=${count}&format=list`);
+  if (!r.ok) throw new Error(`samples of ${id}: HTTP ${r.status}`);
+  const body = await r.json();
+  return body.images.map((vector, k) => ({ index: start + k, vector, label: body.labels[k] }));
+}
+
+function stripItems(list, caption) {
+  const info = datasetInfo();
+  return list.map((s) => ({
+    index: s.index, vector: s.vector, classIndex: s.label,
+    caption: caption ? caption(s) : (info.class_names[s.label] ?? String(s.label)),
+    label: `test sample ${s.index}, class ${info.class_names[s.label] ?? s.label}`,
+  }));
+}
+
+async function loadDataset() {
+  const info = datasetInfo();
+  $('#d-dataset').textContent = [info.n_train != null && `${info.n_train.toLocaleString()} train`, info.n_test != null && `${info.n_test.toLocaleString()} test`,
+    info.image_shape ? `${info.image_shape[0]}×${info.image_shape[1]} images` : '2-D points'].filter(Boolean).join(' · ');
+  $('#d-dataset').title = info.description || '';
+  const isImage = !!info.image_shape;
+  $('#units-panel').hidden = !isImage;
+  $('#boundary-panel').hidden = isImage;
+  $('#h-draw').textContent = isImage ? 'Draw a digit' : 'Input';
+  $('#drawpad').closest('.draw-row').hidden = !isImage;
+  sampleStrip.setImageShape(info.image_shape);
+  misStrip.setImageShape(info.image_shape);
+  hidden.setImageShape(info.image_shape);
+  bars.setClasses(info.class_names || []);
+  try {
+    samples = await fetchSamples(info.id, 0, isImage ? N_SAMPLES : 64);
+    sampleStrip.update({ items: stripItems(samples.slice(0, N_SAMPLES)) });
+    if (!isImage) boundary.setPoints(samples.map((s) => ({ x: s.vector, classIndex: s.label })));
+  } catch (e) {
+    status(`Could not load samples: ${e.message}`, true);
+  }
+}
+
+// ------------------------------------------------------------------ input selection
+function selectSample(item) {
+  input = { kind: 'sample', index: item.index, vector: item.vector, label: item.classIndex };
+  sampleStrip.select(item.index);
+  misStrip.select(item.index);
+  const info = datasetInfo();
+  $('#prediction-source').textContent = `Test sample #${item.index} (true class ${info.class_names[item.classIndex] ?? item.classIndex})`;
+  $('#net-input-label').textContent = `input: test sample #${item.index}`;
+  if (info.image_shape) preprocessed.update({ image: item.vector, shape: info.image_shape });
+  if (!info.image_shape) boundary.setPoints(samples.map((s) => ({ x: s.vector, classIndex: s.label })), samples.findIndex((s) => s.index === item.index));
+  if (run) predict({ sample: { split: 'test', index: item.index } }, input);
+  else network.update({ activations: [item.vector] });
+}
+
+function clearDrawing() {
+  pad.reset();
+  if (input.kind === 'drawing') {
+    input = { kind: 'none' };
+    preprocessed.reset();
+    bars.reset();
+    $('#prediction').textContent = '';
+    $('#prediction-source').textContent = datasetInfo().image_shape ? 'Draw, or pick a sample below.' : 'Pick a sample below.';
+  }
+}
+
+function predict(what, forInput) {
+  if (forInput.kind === 'drawing') {
+    input = { kind: 'drawing' };
+    sampleStrip.select(null);
+    misStrip.select(null);
+    $('#net-input-label').textContent = 'input: your drawing';
+  }
+  if (!run) {
+    $('#prediction-source').textContent = 'Train a network first: it will read your drawing as it learns.';
+    return;
+  }
+  lastPredictRequest = ++requestId;
+  conn.send({ type: 'predict', request_id: lastPredictRequest, run_id: run.id, ...what });
+}
+
+/** Follow the selected input from each iteration: probe samples come with activations. */
+function probeActivations(msg) {
+  if (!run || !msg.probe_activations?.length) return null;
+  let k = -1;
+  if (input.kind === 'sample') k = run.probe.indices.indexOf(input.index);
+  else if (input.kind === 'none') k = 0;
+  if (k < 0) return null;
+  const vec = samples.find((s) => s.index === run.probe.indices[k])?.vector ?? null;
+  return [vec, ...msg.probe_activations[k]];
+}
+
+// ------------------------------------------------------------------ actions
+const actions = {
+  train() {
+    const errors = validate(state);
+    controls.clearErrors();
+    if (Object.keys(errors).length) {
+      for (const [f, m] of Object.entries(errors)) controls.showError(f, m);
+      status('Fix the highlighted settings first.', true);
+      return false;
+    }
+    const id = `r${Date.now().toString(36)}`;
+    const probe = samples.slice(0, N_SAMPLES).map((s) => s.index);
+    conn.send(trainMessage(state, { run_id: id, ...(probe.length ? { probe } : {}) }));
+    startRun(id);
+    status(`Training on ${datasetInfo().name}…`);
+    return true;
+  },
+  pause() {
+    if (!run) return;
+    conn.send({ type: run.state === 'paused' ? 'resume' : 'pause', run_id: run.id });
+  },
+  step() {
+    if (!run || run.state === 'idle') {
+      if (!actions.train()) return;
+      conn.send({ type: 'pause', run_id: run.id });
+      stepWhenPaused = true;
+      return;
+    }
+    if (run.state === 'paused') conn.send({ type: 'step', run_id: run.id });
+  },
+  stop() {
+    if (run && run.state !== 'idle') { conn.send({ type: 'stop', run_id: run.id }); setRunState('stopping'); }
+  },
+  reset() {
+    if (run && run.state !== 'idle' && run.state !== 'stopping') conn.send({ type: 'stop', run_id: run.id });
+    run = null;
+    stepWhenPaused = false;
+    clearRunWidgets();
+    clearDrawing();
+    input = { kind: 'none' };
+    $('#net-input-label').textContent = '';
+    setRunState('idle');
+    status('Reset. Press Train to start.');
+  },
+};
+
+function clearRunWidgets() {
+  pending.points = []; pending.latest = null; pending.weights = null;
+  costChart.reset(); accChart.reset();
+  network.reset(); heatmaps.reset(); hidden.reset(); confusion.reset(); misStrip.reset(); boundary.reset();
+  if (!datasetInfo().image_shape) boundary.setPoints(samples.map((s) => ({ x: s.vector, classIndex: s.label })));
+  bars.reset();
+  $('#iteration').textContent = '0';
+  $('#cost').textContent = '–';
+  $('#accuracy').textContent = '–';
+  $('#prediction').textContent = '';
+}
+
+function startRun(id) {
+  clearRunWidgets();
+  run = { id, state: 'queued', thetas: null, lastIteration: null, probe: { indices: [] }, dataset: datasetInfo() };
+  setRunState('queued');
+}
+
+// ------------------------------------------------------------------ server messages
+const handlers = {
+  ready(msg) {
+    applyLimits(msg.limits || {});
+    datasets = msg.datasets || [];
+    controls.setDatasets(datasets, state.dataset);
+    if (!datasets.some((d) => d.id === state.dataset) && datasets.length) {
+      controls.showError('dataset', `unknown data set ${state.dataset}; using ${datasets[0].id}`);
+      state.dataset = datasets[0].id;
+    }
+    loadDataset();
+    if (!run) status('Connected. Press Train to start.');
+  },
+  started(msg) {
+    if (!run || msg.run_id !== run.id) return;
+    run.layerSizes = msg.layer_sizes;
+    run.dataset = { ...datasetInfo(), ...msg.dataset };
+    run.probe = msg.probe || { indices: [] };
+    network.setStructure({ layerSizes: msg.layer_sizes, imageShape: run.dataset.image_shape, classNames: run.dataset.class_names });
+    network.draw();
+    heatmaps.setStructure(msg.layer_sizes);
+    hidden.setStructure(msg.layer_sizes);
+    setRunState('running');
+    status(`Training ${msg.layer_sizes.join('–')} network on ${run.dataset.name || run.dataset.id}.`);
+  },
+  state(msg) {
+    if (!run || msg.run_id !== run.id) return;
+    setRunState(msg.state);
+    if (msg.state === 'paused' && stepWhenPaused) { stepWhenPaused = false; conn.send({ type: 'step', run_id: run.id }); }
+  },
+  iteration(msg) {
+    if (!run || msg.run_id !== run.id) return;
+    pending.points.push(msg);
+    pending.latest = msg;
+    run.lastIteration = msg;
+    schedule();
+  },
+  evaluation(msg) {
+    if (!run || msg.run_id !== run.id) return;
+    $('#cost').textContent = fmtCost(msg.cost);
+  },
+  done(msg) {
+    if (!run || msg.run_id !== run.id) return;
+    setRunState('idle');
+    run.done = msg;
+    const acc = msg.test_accuracy != null ? `, test ${(100 * msg.test_accuracy).toFixed(1)}%` : '';
+    status(msg.reason === 'error' ? `Training failed: ${msg.message}` : `Finished (${msg.reason}): ${msg.n_iter} iterations${acc}.`, msg.reason === 'error');
+    const info = run.dataset;
+    if (msg.confusion_matrix) confusion.update({ matrix: msg.confusion_matrix, classNames: info.class_names, accuracy: msg.test_accuracy });
+    showMisclassified(msg.misclassified || []);
+    // the pad or the chosen sample now gets the final model's answer
+    if (input.kind === 'drawing') pad.update();
+    else if (input.kind === 'sample') predict({ sample: { split: 'test', index: input.index } }, input);
+  },
+  prediction(msg) {
+    if (misPending.has(msg.request_id)) { labelMisclassified(msg); return; }
+    if (msg.request_id !== lastPredictRequest) return; // an older answer overtaken by a newer drawing
+    const shape = msg.image_shape || run?.dataset?.image_shape;
+    if (shape && msg.image) preprocessed.update({ image: msg.image, shape });
+    bars.update({ probabilities: msg.probabilities });
+    $('#prediction').textContent = msg.class_name;
+    if (input.kind === 'drawing') $('#prediction-source').textContent = 'The network reads your drawing as';
+    if (input.kind !== 'none') network.update({ activations: msg.activations, probabilities: null });
+  },
+  gradient_check_result(msg) {
+    status(`Gradient check: relative difference ${msg.relative_difference.toExponential(2)} over ${msg.n_coordinates} coordinates.`);
+  },
+  saved(msg) { status(`Saved model “${msg.name}”.`); },
+  error(msg) {
+    const shown = msg.field ? controls.showError(msg.field, msg.message) : false;
+    status(`${shown ? 'Refused: ' : ''}${msg.message}`, true);
+    if (msg.request_type === 'train' || (run && run.state === 'queued' && msg.request_type === 'train')) { run = null; setRunState('idle'); }
+    if (msg.request_type === 'predict') $('#prediction-source').textContent = msg.message;
+  },
+};
+
+/** Bars and predicted class from a probe sample's output units (normalised like the server's `probabilities`). */
+function showOutputs(out) {
+  const total = out.reduce((s, v) => s + v, 0);
+  const probabilities = out.map((v) => (total > 0 ? v / total : v));
+  let best = 0;
+  out.forEach((v, i) => { if (v > out[best]) best = i; });
+  bars.update({ probabilities });
+  $('#prediction').textContent = run?.dataset?.class_names?.[best] ?? String(best);
+}
+
+function fmtCost(c) {
+  return c == null ? '–' : c >= 100 ? c.toFixed(1) : c.toPrecision(4);
+}
+
+async function showMisclassified(indices) {
+  const take = indices.slice(0, N_MISCLASSIFIED);
+  if (!take.length) { misStrip.reset(); return; }
+  const id = run.dataset.id;
+  const runId = run.id;
+  try {
+    const got = await Promise.all(take.map((i) => fetchSamples(id, i, 1).then((s) => s[0])));
+    if (!run || run.id !== runId) return;
+    // `done` lists which test samples are wrong, not what they were taken for: ask
+    misStrip.update({ items: stripItems(got, (s) => `${run.dataset.class_names[s.label] ?? s.label} → ?`) });
+    got.forEach((s, k) => {
+      const rid = `mis-${runId}-${k}`;
+      misPending.set(rid, k);
+      conn.send({ type: 'predict', request_id: rid, run_id: runId, sample: { split: 'test', index: s.index } });
+    });
+  } catch (e) {
+    status(`Could not load misclassified samples: ${e.message}`, true);
+  }
+}
+const misPending = new Map(); // request_id -> thumbnail index
+
+function labelMisclassified(msg) {
+  const k = misPending.get(msg.request_id);
+  misPending.delete(msg.request_id);
+  const item = misStrip.items[k];
+  if (!item || !run) return;
+  const names = run.dataset.class_names;
+  item.caption = `${names[item.classIndex] ?? item.classIndex} → ${msg.class_name}`;
+  item.label = `test sample ${item.index}: true ${names[item.classIndex] ?? item.classIndex}, predicted ${msg.class_name}`;
+  misStrip.update({ items: misStrip.items });
+}
+
+/** While training, ask again (at most once a second) what the newest weights make of a drawing or a non-probe sample. */
+let lastRefresh = 0;
+function refreshInput() {
+  const now = performance.now();
+  if (now - lastRefresh < 1000 || !run || run.state === 'idle') return;
+  if (input.kind === 'drawing') { lastRefresh = now; pad.update(); }
+  else if (input.kind === 'sample' && !run.probe.indices.includes(input.index)) {
+    lastRefresh = now;
+    predict({ sample: { split: 'test', index: input.index } }, input);
+  }
+}
+
+// ------------------------------------------------------------------ rendering
+let frameRequested = false;
+function schedule() {
+  if (!frameRequested) { frameRequested = true; requestAnimationFrame(frame); }
+}
+
+/*
+ * Heavy widget updates are queued and run a few per frame within a time budget,
+ * so one frame never carries every widget's redraw at once (a long task); each job
+ * reads the newest data when it finally runs, so nothing stale is ever drawn.
+ */
+const jobs = new Map(); // name -> function, insertion-ordered, one pending per name
+const FRAME_BUDGET_MS = 12;
+
+function queue(name, fn) {
+  jobs.delete(name); // re-queue at the end: a widget updated often does not starve the others
+  jobs.set(name, fn);
+}
+
+function frame() {
+  frameRequested = false;
+  const t0 = performance.now();
+  if (pending.points.length) {
+    const pts = pending.points;
+    pending.points = [];
+    costChart.update(pts.map((m) => ({ x: m.iteration, y: [m.cost, m.val_cost], nfev: m.n_fev })));
+    accChart.update(pts.map((m) => ({ x: m.iteration, y: [m.train_accuracy, m.val_accuracy], nfev: m.n_fev })));
+    $('#cost-chart').dataset.points = String(costChart.length);
+  }
+  const w = pending.weights;
+  pending.weights = null;
+  const m = pending.latest;
+  pending.latest = null;
+  if (m) {
+    $('#iteration').textContent = String(m.iteration);
+    $('#cost').textContent = fmtCost(m.cost);
+    $('#accuracy').textContent = m.train_accuracy == null ? '–' : `${(100 * m.train_accuracy).toFixed(1)}%`;
+    const acts = probeActivations(m);
+    if (acts) {
+      networkData.activations = acts;
+      if (input.kind === 'sample') showOutputs(acts[acts.length - 1]);
+    }
+  }
+  if (w) {
+    networkData.thetas = w;
+    queue('heatmaps', () => heatmaps.update({ thetas: w }));
+    queue('hidden', () => hidden.update({ thetas: w }));
+    queue('boundary', () => boundary.update({ thetas: w }));
+  }
+  if (w || (m && networkData.activations)) {
+    queue('network', () => {
+      network.update({ ...networkData, probabilities: null });
+      networkData.thetas = undefined;
+      networkData.activations = undefined;
+    });
+  }
+  for (const [name, job] of jobs) {
+    if (performance.now() - t0 > FRAME_BUDGET_MS) break;
+    jobs.delete(name);
+    job();
+  }
+  if (jobs.size) schedule();
+}
+const networkData = { thetas: undefined, activations: undefined };
+
+// ------------------------------------------------------------------ start
+const conn = new Connection(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, {
+  onMessage: (msg) => handlers[msg.type]?.(msg),
+  onWeights: ({ header, thetas }) => {
+    if (!run || header.run_id !== run.id) return;
+    run.thetas = thetas;
+    pending.weights = thetas;
+    schedule();
+    refreshInput();
+  },
+  onStatus: (open) => { if (!open) status('Connection lost; reconnecting…', true); },
+});
+
+controls.setState(state);
+for (const [f, m] of Object.entries(parsed.errors)) controls.showError(f, `${m} (from the URL; using the default)`);
+applyTheme();
+history.replaceState(null, '', `?${toQuery(state)}`);
+$('#theme-toggle').addEventListener('click', () => {
+  setParam('theme', state.theme === 'dark' ? 'light' : 'dark');
+  $('#controls').elements.theme.value = state.theme;
+});
+$('#clear-drawing').addEventListener('click', () => clearDrawing());
+document.addEventListener('keydown', (e) => {
+  if (e.target.closest('input, select, textarea, canvas, button')) return;
+  if (e.key === ' ') { e.preventDefault(); actions.pause(); }
+});
+setRunState('idle');

@@ -1,0 +1,57 @@
+/**
+ * Confusion matrix on the test set as a table: rows true class, columns
+ * predicted class, cells shaded by the share of their row.
+ * @module widgets/confusion
+ */
+import { THEMES, mix, css } from '../colors.js';
+import { el, themeName } from './canvas.js';
+
+/**
+ * Background for a cell: diagonal cells blue, off-diagonal orange, by share of the row.
+ * @param {number} count @param {number} rowTotal @param {boolean} diagonal @param {object} palette
+ * @returns {{background: string, dark: boolean}} dark: the text should be light
+ */
+export function cellStyle(count, rowTotal, diagonal, palette) {
+  const share = rowTotal > 0 ? count / rowTotal : 0;
+  const t = diagonal ? share : Math.min(1, share * 4); // errors are rarer: amplify so they show
+  const c = mix(palette.neutral, diagonal ? palette.positive : palette.negative, t);
+  const lum = 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  return { background: css(c), dark: lum < 140 };
+}
+
+export class ConfusionMatrix {
+  /** @param {HTMLElement} container @param {{onSelect?: (trueIdx: number, predIdx: number) => void}} [options] */
+  constructor(container, options = {}) {
+    this.container = container;
+    this.options = options;
+    this.reset();
+  }
+
+  /** Show the placeholder. */
+  reset() {
+    this.matrix = null;
+    this.container.replaceChildren(el('p', { class: 'empty', text: 'The confusion matrix on the test set appears when training ends.' }));
+  }
+
+  /**
+   * @param {{matrix: number[][], classNames: string[], accuracy?: number}} data
+   */
+  update({ matrix, classNames, accuracy }) {
+    this.matrix = matrix;
+    const pal = THEMES[themeName()];
+    const head = el('tr', {}, [el('th', { scope: 'col', class: 'corner', text: 'true ↓ / predicted →' }),
+      ...classNames.map((n) => el('th', { scope: 'col', text: n }))]);
+    const rows = matrix.map((row, i) => {
+      const total = row.reduce((s, v) => s + v, 0);
+      return el('tr', {}, [el('th', { scope: 'row', text: classNames[i] }), ...row.map((v, j) => {
+        const st = cellStyle(v, total, i === j, pal);
+        const td = el('td', { text: String(v), title: `true ${classNames[i]}, predicted ${classNames[j]}: ${v}` });
+        td.style.background = st.background;
+        if (st.dark) td.classList.add('on-dark');
+        return td;
+      })]);
+    });
+    const caption = el('caption', { text: accuracy != null ? `Test accuracy ${(100 * accuracy).toFixed(1)}%` : 'Test set' });
+    this.container.replaceChildren(el('table', { class: 'confusion' }, [caption, el('thead', {}, [head]), el('tbody', {}, rows)]));
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Weight heatmaps: one canvas per weight matrix at data resolution (one pixel
+ * per weight, CSS scales it up pixelated), a diverging colour scale and a legend.
+ * @module widgets/heatmaps
+ */
+import { THEMES, robustMaxAbs, legendTicks, divergingLUT, lutIndex } from '../colors.js';
+import { dataCanvas, el, themeName } from './canvas.js';
+
+const LUT_SIZE = 256;
+
+/** Draw a horizontal diverging legend with ticks into `box` (reuses its canvas). */
+export function drawLegend(box, maxAbs, palette) {
+  let canvas = box.querySelector('canvas');
+  if (!canvas) {
+    canvas = el('canvas', { 'aria-hidden': 'true', class: 'legend-bar' });
+    box.append(canvas, el('div', { class: 'legend-ticks' }));
+  }
+  const ctx = dataCanvas(canvas, 128, 1);
+  const img = ctx.createImageData(128, 1);
+  const lut = divergingLUT(palette, 128);
+  for (let i = 0; i < 128; i++) img.data.set([lut[3 * i], lut[3 * i + 1], lut[3 * i + 2], 255], 4 * i);
+  ctx.putImageData(img, 0, 0);
+  const ticks = box.querySelector('.legend-ticks');
+  const labels = legendTicks(maxAbs).map((t) => t.label);
+  if (ticks.dataset.labels !== labels.join('|')) {
+    ticks.replaceChildren(...labels.map((t) => el('span', { text: t })));
+    ticks.dataset.labels = labels.join('|');
+  }
+}
+
+/** A heatmap per weight matrix. */
+export class WeightHeatmaps {
+  /** @param {HTMLElement} container @param {{transpose?: boolean}} [options] */
+  constructor(container, options = {}) {
+    this.container = container;
+    this.options = { transpose: true, ...options };
+    this.items = [];
+    this.reset();
+  }
+
+  /** Remove every heatmap. */
+  reset() {
+    this.items = [];
+    this.container.replaceChildren(el('p', { class: 'empty', text: 'Weights appear here once training starts.' }));
+  }
+
+  /**
+   * Build the figures for a network's weight shapes before the first weights
+   * arrive, so the page layout settles outside the busy training frames.
+   * @param {number[]} layerSizes e.g. [400, 25, 10]
+   */
+  setStructure(layerSizes) {
+    this._ensure(layerSizes.slice(0, -1).map((n, l) => ({ rows: n + 1, cols: layerSizes[l + 1] })));
+    for (const it of this.items) {
+      dataCanvas(it.canvas, this.options.transpose ? it.rows : it.cols, this.options.transpose ? it.cols : it.rows);
+      it.canvas.style.height = `${Math.max(40, Math.min(160, (this.options.transpose ? it.cols : it.rows) * 6))}px`;
+    }
+  }
+
+  _ensure(thetas) {
+    if (this.items.length === thetas.length && this.items.every((it, l) => it.rows === thetas[l].rows && it.cols === thetas[l].cols)) return;
+    this.container.replaceChildren();
+    this.items = thetas.map((t, l) => {
+      const canvas = el('canvas', { class: 'heatmap', role: 'img',
+        'aria-label': `Θ${l + 1}: weights from layer ${l + 1} (${t.rows - 1} units + bias) to layer ${l + 2} (${t.cols} units)` });
+      const legend = el('div', { class: 'legend' });
+      const fig = el('figure', { class: 'heatmap-figure' }, [
+        el('figcaption', { text: `Θ${l + 1}  ${t.cols} × ${t.rows} (to × from, bias first column)` }), canvas, legend,
+      ]);
+      this.container.append(fig);
+      return { rows: t.rows, cols: t.cols, canvas, legend, img: null };
+    });
+  }
+
+  /**
+   * Redraw from the latest weights.
+   * @param {{thetas: {rows: number, cols: number, data: Float32Array}[]}} data
+   */
+  update({ thetas }) {
+    if (!thetas || !thetas.length) return;
+    this._ensure(thetas);
+    const pal = THEMES[themeName()];
+    const lut = divergingLUT(pal, LUT_SIZE);
+    thetas.forEach((t, l) => {
+      const it = this.items[l];
+      const maxAbs = robustMaxAbs(t.data, 0.99);
+      // transposed: one row per output unit, one column per input (bias first)
+      const W = this.options.transpose ? t.rows : t.cols, H = this.options.transpose ? t.cols : t.rows;
+      const ctx = dataCanvas(it.canvas, W, H);
+      if (!it.img || it.img.width !== W || it.img.height !== H) it.img = ctx.createImageData(W, H);
+      const px = it.img.data;
+      for (let i = 0; i < t.rows; i++) {
+        for (let j = 0; j < t.cols; j++) {
+          const k = 3 * lutIndex(t.data[i * t.cols + j], maxAbs, LUT_SIZE);
+          const p = 4 * (this.options.transpose ? j * W + i : i * W + j);
+          px[p] = lut[k]; px[p + 1] = lut[k + 1]; px[p + 2] = lut[k + 2]; px[p + 3] = 255;
+        }
+      }
+      ctx.putImageData(it.img, 0, 0);
+      drawLegend(it.legend, maxAbs, pal);
+    });
+  }
+}
+

@@ -1,0 +1,205 @@
+/**
+ * The network diagram: layers as columns of units coloured by activation for
+ * the selected input, edges coloured by the sign of the weight and weighted by
+ * its size. Big layers are summarised (see netlayout.js).
+ * @module widgets/network
+ */
+import { layoutNetwork, topEdges, edgeBudget } from '../netlayout.js';
+import { THEMES, sequential, css } from '../colors.js';
+import { fitCanvas, dataCanvas, themeName } from './canvas.js';
+
+export class NetworkDiagram {
+  /**
+   * @param {HTMLElement} container holds a <canvas>
+   * @param {{height?: number, edgeBudget?: number}} [options]
+   */
+  constructor(container, options = {}) {
+    this.container = container;
+    this.options = { height: 360, edgeBudget: 320, ...options };
+    this.canvas = container.querySelector('canvas') || container.appendChild(document.createElement('canvas'));
+    this.imageCanvas = document.createElement('canvas'); // the input image at data resolution, reused
+    this.caption = container.querySelector('[data-role=caption]');
+    this.reset();
+    new ResizeObserver(() => this.draw()).observe(container);
+  }
+
+  /** Forget structure, weights and activations. */
+  reset() {
+    this.structure = null;
+    this.edges = null;
+    this.activations = null;
+    this.probabilities = null;
+    this.draw();
+  }
+
+  /**
+   * Set the layers to draw.
+   * @param {{layerSizes: number[], imageShape: number[]|null, classNames: string[]}} s
+   */
+  setStructure(s) {
+    this.structure = s;
+    this.edges = null;
+    this.activations = null;
+    this.probabilities = null;
+  }
+
+  /**
+   * Update any of weights / activations and redraw.
+   * @param {object} data
+   * @param {{rows: number, cols: number, data: Float32Array}[]} [data.thetas]
+   * @param {ArrayLike<number>[]} [data.activations] per layer, input first (input may be null)
+   * @param {ArrayLike<number>} [data.probabilities] softmax-free output shown next to the classes
+   */
+  update(data) {
+    if (!this.structure) return;
+    if (data.thetas) {
+      this.edges = data.thetas.map((t, l) => topEdges(t, edgeBudget(t.rows - 1, t.cols, this.options.edgeBudget)));
+    }
+    if (data.activations) this.activations = data.activations;
+    if (data.probabilities !== undefined) this.probabilities = data.probabilities;
+    this.draw();
+  }
+
+  /** Redraw everything (called once per animation frame at most by main.js). */
+  draw() {
+    const width = this.container.clientWidth || 600;
+    const height = this.options.height;
+    const ctx = fitCanvas(this.canvas, width, height);
+    this.canvas.style.width = `${width}px`;
+    this.canvas.style.height = `${height}px`;
+    const pal = THEMES[themeName()];
+    ctx.clearRect(0, 0, width, height);
+    if (!this.structure) {
+      ctx.fillStyle = css(pal.ink, 0.6);
+      ctx.font = '16px system-ui, sans-serif';
+      ctx.textAlign = 'center';
+      ctx.fillText('Press Train to build the network', width / 2, height / 2);
+      return;
+    }
+    const { layerSizes, imageShape, classNames } = this.structure;
+    const layout = layoutNetwork(layerSizes, { width, height, imageShape, labelWidth: 112 });
+    this.layout = layout;
+    this._drawEdges(ctx, layout, pal);
+    layout.layers.forEach((layer, l) => this._drawLayer(ctx, layer, l, pal));
+    this._drawOutputLabels(ctx, layout.layers[layout.layers.length - 1], classNames || [], pal);
+    this._drawCaptions(ctx, layout, pal, height);
+  }
+
+  _drawEdges(ctx, layout, pal) {
+    if (!this.edges) return;
+    let shown = 0, total = 0;
+    ctx.lineCap = 'round';
+    // Edges are bucketed by sign and strength so the whole diagram is ~2×BUCKETS
+    // strokes rather than one per edge: 20× faster on a software canvas.
+    const BUCKETS = 8;
+    this.edges.forEach((e, l) => {
+      const a = layout.layers[l], b = layout.layers[l + 1];
+      total += a.n * b.n;
+      shown += e.w.length;
+      const maxAbs = e.maxAbs || 1;
+      const paths = [];
+      for (let q = 0; q < e.w.length; q++) {
+        const t = Math.abs(e.w[q]) / maxAbs;
+        const k = (e.w[q] < 0 ? BUCKETS : 0) + Math.min(BUCKETS - 1, Math.floor(t * BUCKETS));
+        const p = paths[k] || (paths[k] = new Path2D());
+        p.moveTo(a.pos[2 * e.from[q]], a.pos[2 * e.from[q] + 1]);
+        p.lineTo(b.pos[2 * e.to[q]], b.pos[2 * e.to[q] + 1]);
+      }
+      for (let s = 0; s < BUCKETS; s++) { // weakest first: strong edges end on top
+        const t = (s + 0.5) / BUCKETS;
+        for (const [k, c] of [[s, pal.positive], [BUCKETS + s, pal.negative]]) {
+          if (!paths[k]) continue;
+          ctx.strokeStyle = css(c, 0.18 + 0.72 * t);
+          ctx.lineWidth = 0.4 + 3.2 * t * t;
+          ctx.stroke(paths[k]);
+        }
+      }
+    });
+    if (this.caption) {
+      this.caption.textContent = shown < total
+        ? `Edges: the ${shown.toLocaleString()} strongest of ${total.toLocaleString()} weights (blue +, orange −, thicker = larger).`
+        : `Edges: all ${total.toLocaleString()} weights (blue +, orange −, thicker = larger).`;
+    }
+  }
+
+  _act(l) {
+    const a = this.activations && this.activations[l];
+    return a && a.length ? a : null;
+  }
+
+  _drawLayer(ctx, layer, l, pal) {
+    const act = this._act(l);
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = css(pal.ink, 0.45);
+    if (layer.kind === 'image') {
+      const [rows, cols] = this.structure.imageShape;
+      const ictx = dataCanvas(this.imageCanvas, cols, rows);
+      const img = ictx.createImageData(cols, rows);
+      for (let i = 0; i < rows * cols; i++) {
+        const c = sequential(act ? act[i] : 0, pal);
+        img.data.set([c[0], c[1], c[2], 255], 4 * i);
+      }
+      ictx.putImageData(img, 0, 0);
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(this.imageCanvas, layer.x, layer.y, layer.w, layer.h);
+      ctx.strokeRect(layer.x - 0.5, layer.y - 0.5, layer.w + 1, layer.h + 1);
+      return;
+    }
+    const r = layer.size / 2;
+    for (let i = 0; i < layer.n; i++) {
+      const x = layer.pos[2 * i], y = layer.pos[2 * i + 1];
+      ctx.fillStyle = css(act ? sequential(act[i], pal) : pal.neutral);
+      ctx.beginPath();
+      if (layer.kind === 'column') ctx.arc(x, y, r, 0, 2 * Math.PI);
+      else ctx.rect(x - r + 0.5, y - r + 0.5, 2 * r - 1, 2 * r - 1);
+      ctx.fill();
+      if (layer.kind === 'column' || r > 3) ctx.stroke();
+    }
+    // 2-D toy inputs: name the coordinates
+    if (l === 0 && layer.kind === 'column' && layer.n <= 3) {
+      ctx.fillStyle = css(pal.ink);
+      ctx.font = '14px system-ui, sans-serif';
+      ctx.textAlign = 'right';
+      ctx.textBaseline = 'middle';
+      for (let i = 0; i < layer.n; i++) ctx.fillText(`x${'₁₂₃'[i]}`, layer.pos[2 * i] - r - 6, layer.pos[2 * i + 1]);
+    }
+  }
+
+  _drawOutputLabels(ctx, layer, classNames, pal) {
+    const probs = this.probabilities || this._act(this.structure.layerSizes.length - 1);
+    let best = -1;
+    if (probs) for (let i = 0; i < probs.length; i++) if (best < 0 || probs[i] > probs[best]) best = i;
+    const fontSize = Math.max(11, Math.min(16, layer.size * 0.9 || 14));
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'middle';
+    const right = layer.x + layer.w + 8;
+    for (let i = 0; i < layer.n; i++) {
+      const y = layer.pos[2 * i + 1];
+      const x = layer.kind === 'column' ? right : layer.pos[2 * i] + layer.size / 2 + 4;
+      if (layer.kind !== 'column' && layer.n > 12) break; // a grid of outputs: labels would overlap
+      const name = classNames[i] ?? String(i);
+      ctx.font = `${i === best ? '700 ' : ''}${fontSize}px system-ui, sans-serif`;
+      ctx.fillStyle = css(pal.ink, i === best ? 1 : 0.75);
+      ctx.fillText(probs ? `${name}  ${probs[i].toFixed(2)}` : name, x, y);
+    }
+  }
+
+  _drawCaptions(ctx, layout, pal, height) {
+    const L = layout.layers.length;
+    ctx.fillStyle = css(pal.ink, 0.7);
+    ctx.font = '13px system-ui, sans-serif';
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'bottom';
+    layout.layers.forEach((layer, l) => {
+      const shape = this.structure.imageShape;
+      const what = l === 0 ? (layer.kind === 'image' ? `input ${shape[0]}×${shape[1]}` : `input ${layer.n}`)
+        : l === L - 1 ? `output ${layer.n}` : `hidden ${layer.n}`;
+      ctx.fillText(what, layer.x + layer.w / 2, height - 2);
+    });
+  }
+
+  /** Whether anything but the background is drawn (for tests and debugging). @returns {boolean} */
+  get hasEdges() {
+    return !!this.edges;
+  }
+}

@@ -1,0 +1,271 @@
+"""The page in a real headless Chromium against the real server.
+
+Every test goes through the ``watch`` fixture: requests to anything but
+127.0.0.1 are aborted and fail the test, and so does any console error.
+Training runs are kept short (a few TNC iterations on digits20 take ~0.5 s each
+on this 2-core machine).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+FIXED_BUTTONS = ("Train", "Pause", "Step", "Stop", "Reset")
+
+# Pixel statistics of a canvas: how much is drawn and in how many colours.
+CANVAS_STATS = """(canvas) => {
+  const ctx = canvas.getContext('2d');
+  const {data} = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  let drawn = 0; const colours = new Set();
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i + 3] > 0) { drawn++; colours.add((data[i] >> 3) << 10 | (data[i + 1] >> 3) << 5 | (data[i + 2] >> 3)); }
+  }
+  return {w: canvas.width, h: canvas.height, drawn, colours: colours.size};
+}"""
+
+CANVAS_HASH = """(canvas) => {
+  const {data} = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+  let h = 0; for (let i = 0; i < data.length; i += 7) h = (h * 31 + data[i]) | 0; return h;
+}"""
+
+LONGTASK_OBSERVER = """
+window.__longtasks = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) window.__longtasks.push({start: e.startTime, duration: e.duration});
+}).observe({type: 'longtask', buffered: true});
+"""
+
+
+def open_page(page: Page, live_server, query: str = "") -> Page:
+    """Open the page and wait until the server said `ready` and the samples are in."""
+    page.goto(f"{live_server.url}/{('?' + query) if query else ''}")
+    expect(page.locator("#samples .thumb").first).to_be_visible(timeout=15_000)
+    return page
+
+
+def button(page: Page, name: str):
+    return page.get_by_role("button", name=re.compile(f"^{name}"))
+
+
+def wait_idle_after_run(page: Page, timeout=60_000):
+    expect(page.get_by_test_id("run-state")).to_have_text("idle", timeout=timeout)
+
+
+def train_briefly(page: Page, live_server, query="max_iter=4"):
+    open_page(page, live_server, query)
+    button(page, "Train").click()
+    expect(page.get_by_test_id("run-state")).not_to_have_text("idle", timeout=5_000)
+    wait_idle_after_run(page)
+    expect(page.locator("#status")).to_contain_text("Finished")
+
+
+def test_page_loads_with_the_fixed_controls_and_nothing_leaves_localhost(page, live_server, watch, screenshots):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    open_page(page, live_server)
+    for name in FIXED_BUTTONS:
+        expect(button(page, name)).to_have_count(1)
+    expect(page.get_by_test_id("iteration")).to_have_text("0")
+    expect(page.get_by_test_id("cost")).to_be_visible()
+    expect(page.get_by_test_id("prediction")).to_have_count(1)
+    expect(page.get_by_label(re.compile("draw", re.I)).and_(page.locator("canvas"))).to_have_count(1)
+    # the data set list came from the server; every file came from the app itself
+    assert page.locator("#f-dataset option").count() >= 5
+    assert requests and all(urlparse(u).hostname == "127.0.0.1" for u in requests if not u.startswith("data:"))
+    assert any("/static/vendor/uplot-1.6.32/uPlot.esm.js" in u for u in requests)
+    # keyboard reachable: Tab reaches the Train button
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.tagName") in ("BUTTON", "SELECT", "INPUT")
+    page.screenshot(path=screenshots / "01-idle.png")
+
+
+def test_a_short_training_run_moves_the_cost_chart_draws_everything_and_ends(page, live_server, watch, screenshots):
+    open_page(page, live_server, "max_iter=5&random_state=3")
+    chart = page.locator("#cost-chart canvas")
+    before = chart.evaluate(CANVAS_HASH)
+    button(page, "Train").click()
+    expect(page.get_by_test_id("run-state")).to_have_text("running", timeout=10_000)
+    expect(page.get_by_test_id("iteration")).not_to_have_text("0", timeout=20_000)
+    page.screenshot(path=screenshots / "02-training.png")
+    wait_idle_after_run(page)
+    assert page.get_by_test_id("iteration").inner_text() == "5"
+    cost = float(page.get_by_test_id("cost").inner_text())
+    assert 0 < cost < 10
+    assert int(page.locator("#cost-chart").get_attribute("data-points")) == 5
+    assert chart.evaluate(CANVAS_HASH) != before, "the cost chart did not change"
+
+    # the diagram, the heatmaps and the hidden units are really drawn
+    net = page.locator("#network canvas").evaluate(CANVAS_STATS)
+    assert net["drawn"] > 0.05 * net["w"] * net["h"] and net["colours"] > 30, net
+    heat = page.locator("canvas.heatmap")
+    expect(heat).to_have_count(2)
+    for i in range(2):
+        s = heat.nth(i).evaluate(CANVAS_STATS)
+        assert s["drawn"] == s["w"] * s["h"] and s["colours"] > 20, s
+    assert page.locator("canvas.heatmap").first.evaluate("c => [c.width, c.height]") == [401, 25]
+    units = page.locator("#hiddenunits canvas").evaluate(CANVAS_STATS)
+    assert units["w"] == 5 * 21 + 1 and units["colours"] > 50, units
+
+    # after training: confusion matrix and misclassified gallery
+    table = page.locator("table.confusion")
+    expect(table.locator("tbody tr")).to_have_count(10)
+    total = sum(int(t) for t in table.locator("tbody td").all_inner_texts())
+    assert total == 10_000
+    expect(page.locator("#misclassified .thumb").first).to_be_visible()
+    expect(page.locator("#misclassified .thumb-caption").first).to_have_text(re.compile(r"^\d → \d$"), timeout=10_000)
+    page.locator("#misclassified .thumb").first.click()
+    expect(page.get_by_test_id("prediction")).to_have_text(re.compile(r"^\d$"), timeout=10_000)
+    page.screenshot(path=screenshots / "03-done.png", full_page=True)
+
+
+def test_pause_step_and_stop_control_the_run(page, live_server, watch):
+    open_page(page, live_server, "max_iter=500&delay_ms=150")
+    button(page, "Train").click()
+    iteration = page.get_by_test_id("iteration")
+    expect(iteration).not_to_have_text("0", timeout=20_000)
+    button(page, "Pause").click()
+    expect(page.get_by_test_id("run-state")).to_have_text("paused", timeout=10_000)
+    expect(button(page, "Pause")).to_have_attribute("aria-pressed", "true")
+    time.sleep(0.3)  # an iteration in flight when the pause arrived may still land
+    paused_at = int(iteration.inner_text())
+    time.sleep(1.2)
+    assert int(iteration.inner_text()) == paused_at, "iterations continued while paused"
+    button(page, "Step").click()
+    expect(iteration).to_have_text(str(paused_at + 1), timeout=10_000)
+    expect(page.get_by_test_id("run-state")).to_have_text("paused")
+    time.sleep(0.8)
+    assert int(iteration.inner_text()) == paused_at + 1, "step ran more than one iteration"
+    button(page, "Stop").click()
+    wait_idle_after_run(page, timeout=15_000)
+    expect(page.locator("#status")).to_contain_text("stopped")
+    assert int(iteration.inner_text()) == paused_at + 1
+    expect(button(page, "Train")).to_be_enabled()
+    button(page, "Reset").click()
+    expect(iteration).to_have_text("0")
+    expect(page.locator("table.confusion")).to_have_count(0)
+
+
+def draw_strokes(page: Page, strokes):
+    """Draw polylines given in [0, 1] pad coordinates with the mouse."""
+    box = page.get_by_label(re.compile("draw", re.I)).and_(page.locator("canvas")).bounding_box()
+    for stroke in strokes:
+        x0, y0 = stroke[0]
+        page.mouse.move(box["x"] + x0 * box["width"], box["y"] + y0 * box["height"])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=8)
+        page.mouse.up()
+
+
+def test_drawing_a_digit_gives_a_prediction_and_the_preprocessed_image(page, live_server, watch, screenshots):
+    train_briefly(page, live_server, "max_iter=6&random_state=1")
+    sent = []
+    page.on("websocket", lambda ws: None)
+    page.evaluate("() => { window.__sent = 0; }")
+    # a "7": top bar then the diagonal
+    draw_strokes(page, [[(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]])
+    prediction = page.get_by_test_id("prediction")
+    expect(prediction).to_have_text(re.compile(r"^[0-9]$"), timeout=10_000)
+    expect(page.locator("#preprocessed")).not_to_have_class(re.compile("is-empty"))
+    pre = page.get_by_test_id("preprocessed").evaluate(CANVAS_STATS)
+    assert [pre["w"], pre["h"]] == [20, 20] and pre["colours"] > 2, pre
+    # the bars sum the output units and the winner is the predicted class
+    best = page.locator("#bars .bar-row.best .bar-label").inner_text()
+    assert best == prediction.inner_text()
+    expect(page.locator("#net-input-label")).to_have_text("input: your drawing")
+    page.screenshot(path=screenshots / "04-drawing.png")
+    # clearing the pad clears the answer
+    page.get_by_role("button", name="Clear drawing").click()
+    expect(prediction).to_have_text("")
+    assert sent == []
+
+
+def test_the_url_restores_the_settings_and_edits_update_it(page, live_server, watch, screenshots):
+    query = ("dataset=optdigits&hidden_layers=12,6&regularization_parameter=0.5&optimizer=L-BFGS-B"
+             "&max_iter=7&random_state=42&delay_ms=100&theme=dark")
+    open_page(page, live_server, query)
+    expect(page.locator("#f-dataset")).to_have_value("optdigits")
+    expect(page.locator("#f-layer-0")).to_have_value("12")
+    expect(page.locator("#f-layer-1")).to_have_value("6")
+    expect(page.locator("#f-regularization_parameter")).to_have_value("0.5")
+    expect(page.locator("#f-optimizer")).to_have_value("L-BFGS-B")
+    expect(page.locator("#f-max_iter")).to_have_value("7")
+    expect(page.locator("#f-random_state")).to_have_value("42")
+    expect(page.locator("#f-delay_ms")).to_have_value("100")
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    page.screenshot(path=screenshots / "05-dark-optdigits.png")
+
+    page.locator("#f-max_iter").fill("9")
+    page.locator("#f-max_iter").press("Tab")
+    page.get_by_role("button", name="Remove hidden layer 2").click()
+    q = parse_qs(urlparse(page.url).query)
+    assert q["max_iter"] == ["9"] and q["hidden_layers"] == ["12"] and q["random_state"] == ["42"]
+    page.reload()
+    expect(page.locator("#f-max_iter")).to_have_value("9", timeout=10_000)
+    expect(page.locator("#f-layer-1")).to_have_count(0)
+
+
+def test_invalid_settings_are_refused_next_to_the_field(page, live_server, watch):
+    open_page(page, live_server)
+    layer = page.locator("#f-layer-0")
+    layer.fill("0")
+    layer.press("Tab")
+    expect(page.locator("#e-hidden_layers")).to_contain_text("from 1 to 512")
+    expect(layer).to_have_attribute("aria-invalid", "true")
+    layer.fill("25")
+    layer.press("Tab")
+    expect(page.locator("#e-hidden_layers")).to_have_text("")
+    page.locator("#f-max_iter").fill("-3")
+    page.locator("#f-max_iter").press("Tab")
+    expect(page.locator("#e-max_iter")).to_contain_text("at least 1")
+    # a URL can still carry a bad value; Train refuses it in the form
+    page.goto(f"{live_server.url}/?max_iter=0")
+    expect(page.locator("#e-max_iter")).to_contain_text("at least 1")
+
+
+def test_a_server_error_is_shown_next_to_the_field_it_names(page, live_server, watch):
+    # passes the form (each layer <= 512) but is over the server's parameter limit
+    open_page(page, live_server, "dataset=mnist&hidden_layers=512,512,512,512&max_iter=1")
+    button(page, "Train").click()
+    expect(page.locator("#e-hidden_layers")).to_contain_text("parameters", timeout=10_000)
+    expect(page.locator("#status")).to_have_class(re.compile("error"))
+    expect(page.get_by_test_id("run-state")).to_have_text("idle")
+    expect(button(page, "Train")).to_be_enabled()
+
+
+def test_toy_data_shows_a_decision_boundary(page, live_server, watch, screenshots):
+    open_page(page, live_server, "dataset=xor&hidden_layers=6&max_iter=60&regularization_parameter=0")
+    expect(page.locator("#boundary-panel")).to_be_visible()
+    expect(page.locator("#units-panel")).to_be_hidden()
+    button(page, "Train").click()
+    wait_idle_after_run(page)
+    stats = page.locator("canvas.boundary-map").evaluate(CANVAS_STATS)
+    assert [stats["w"], stats["h"]] == [64, 64] and stats["colours"] > 4, stats
+    assert page.locator("canvas.boundary-map").evaluate("c => getComputedStyle(c).imageRendering") == "pixelated"
+    page.screenshot(path=screenshots / "06-xor-boundary.png", full_page=True)
+
+
+def test_no_long_tasks_while_training_at_full_speed(page, live_server, watch, screenshots):
+    page.add_init_script(LONGTASK_OBSERVER)
+    open_page(page, live_server, "max_iter=12&delay_ms=0")
+    page.wait_for_timeout(500)
+    start = page.evaluate("performance.now()")
+    button(page, "Train").click()
+    wait_idle_after_run(page)
+    iterations = int(page.get_by_test_id("iteration").inner_text())
+    tasks = page.evaluate("t0 => window.__longtasks.filter(t => t.start >= t0)", start)
+    worst = max((t["duration"] for t in tasks), default=0.0)
+    (screenshots / "longtasks.json").write_text(json.dumps(
+        {"iterations": iterations, "long_tasks": tasks, "max_ms": worst}, indent=1))
+    print(f"long tasks while training {iterations} iterations: {len(tasks)}, max {worst:.0f} ms")
+    assert iterations == 12
+    assert worst <= 50, f"main-thread task of {worst:.0f} ms while training: {tasks}"
