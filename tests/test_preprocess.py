@@ -1,0 +1,240 @@
+"""The drawing pipeline: a canvas in, a digit shaped like the training data out."""
+
+import importlib.util
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.ndimage as ndi
+
+from server.datasets import load_dataset, read_mnist
+from server.preprocess import (
+    area_resize,
+    area_weights,
+    centre_of_mass,
+    ink_map,
+    preprocess_drawing,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_bench():
+    spec = importlib.util.spec_from_file_location("robustness", ROOT / "bench/robustness.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def letter_l(size=280, top=40, left=60, height=180, width=110, pen=16):
+    """A white-on-black 'L': a stem down the left, a foot along the bottom."""
+    canvas = np.zeros((size, size), dtype=np.uint8)
+    canvas[top:top + height, left:left + pen] = 255
+    canvas[top + height - pen:top + height, left:left + width] = 255
+    return canvas
+
+
+@pytest.fixture(scope="module")
+def mnist_test():
+    return read_mnist(split="test")
+
+
+# --------------------------------------------------------------------------- shapes
+
+@pytest.mark.parametrize("shape", [(28, 28), (20, 20), (16, 16), (8, 8), (12, 10)])
+def test_the_output_has_the_data_sets_shape_and_unit_range(shape):
+    out = preprocess_drawing(letter_l(), shape)
+    assert out.shape == shape and out.dtype == np.float64
+    assert out.min() >= 0.0 and out.max() <= 1.0 and out.max() > 0.5
+
+
+def test_the_steps_show_what_the_network_sees():
+    out, steps = preprocess_drawing(letter_l(), (20, 20), return_steps=True)
+    assert list(steps) == ["ink", "cropped", "centred", "output"]
+    assert steps["ink"].shape == (280, 280)
+    assert steps["cropped"].shape == (180, 110)  # exactly the L's box
+    assert steps["centred"].shape == (28, 28)
+    assert steps["output"] is out
+
+
+@pytest.mark.parametrize("canvas", [
+    np.zeros((280, 280), dtype=np.uint8),
+    np.full((280, 280), 255, dtype=np.uint8),
+    np.zeros((280, 280, 4), dtype=np.uint8),  # a transparent canvas
+    np.full((50, 60), 0.8),
+])
+def test_an_empty_canvas_is_refused_saying_there_is_no_ink(canvas):
+    with pytest.raises(ValueError, match="no ink"):
+        preprocess_drawing(canvas, (20, 20))
+
+
+@pytest.mark.parametrize("image, message", [
+    (np.zeros((10, 10, 2)), r"image must be \(H, W\) gray or \(H, W, 3\|4\) RGB\(A\)"),
+    (np.full((10, 10), 1.5), r"float image values must be finite and in \[0, 1\]"),
+    (np.full((10, 10), 300), r"integer image values must be in \[0, 255\]"),
+    (np.zeros((5000, 4), dtype=np.uint8), r"image sides must be in \[1, 4096\]"),
+    (np.array([["a"]]), r"image dtype must be uint8, bool or float"),
+])
+def test_a_malformed_image_is_refused_saying_why(image, message):
+    with pytest.raises(ValueError, match=message):
+        preprocess_drawing(image, (20, 20))
+
+
+@pytest.mark.parametrize("shape", [(20,), (0, 20), (20, 20, 3), (300, 300)])
+def test_a_malformed_image_shape_is_refused(shape):
+    with pytest.raises(ValueError, match="image_shape must be"):
+        preprocess_drawing(letter_l(), shape)
+
+
+# --------------------------------------------------------------------------- ink
+
+def test_every_canvas_format_and_polarity_gives_the_same_digit():
+    light_on_dark = letter_l()
+    dark_on_light = 255 - light_on_dark
+    rgba_alpha = np.zeros((280, 280, 4), dtype=np.uint8)  # black strokes, transparent ground
+    rgba_alpha[:, :, 3] = light_on_dark
+    rgba_opaque = np.stack([dark_on_light] * 3 + [np.full_like(dark_on_light, 255)], axis=-1)
+    as_float = light_on_dark / 255.0
+    reference = preprocess_drawing(light_on_dark, (20, 20))
+    for canvas in (dark_on_light, rgba_alpha, rgba_opaque, as_float, light_on_dark > 127):
+        np.testing.assert_allclose(preprocess_drawing(canvas, (20, 20)), reference, atol=1e-12)
+
+
+def test_an_off_white_paper_background_is_removed():
+    paper = np.full((200, 200), 235, dtype=np.uint8)
+    paper[50:150, 95:105] = 20  # a dark vertical stroke
+    ink = ink_map(paper)
+    assert ink[0, 0] == 0.0 and ink[100, 100] == pytest.approx(215 / 235)
+
+
+def test_erased_transparent_holes_in_an_opaque_canvas_count_as_background():
+    canvas = np.full((100, 100, 4), 255, dtype=np.uint8)  # opaque white
+    canvas[20:80, 45:55, :3] = 0  # a black stroke
+    canvas[5:15, 5:15, 3] = 0  # an erased (transparent) patch
+    ink = ink_map(canvas)
+    assert ink[50, 50] == 1.0 and ink[10, 10] == 0.0 and ink.sum() == 60 * 10
+
+
+# --------------------------------------------------------------------------- geometry
+
+def test_a_drawn_l_keeps_its_orientation():
+    out = preprocess_drawing(letter_l(), (28, 28))
+    total = out.sum()
+    top, bottom, left, right = out[:14], out[14:], out[:, :14], out[:, 14:]
+    assert out[:14, 14:].sum() < 0.01 * total  # nothing top right: no flip, no transpose
+    assert top.sum() > 0.25 * total and right.sum() > 0.1 * total
+    assert left.sum() > 2 * right.sum() and bottom.sum() > top.sum()
+    lowest = np.flatnonzero(out.sum(axis=1) > 0.5)[-1]  # the foot runs along the bottom
+    assert np.count_nonzero(out[lowest - 1:lowest + 1].max(axis=0) > 0.5) >= 10
+
+
+def test_the_longer_side_fills_the_20_pixel_box_and_the_aspect_ratio_is_kept():
+    out = preprocess_drawing(letter_l(height=180, width=90), (28, 28))
+    rows = np.flatnonzero(out.sum(axis=1) > 0.05)
+    cols = np.flatnonzero(out.sum(axis=0) > 0.05)
+    assert rows[-1] - rows[0] + 1 in (20, 21)  # 20 pixels, 21 when not pixel-aligned
+    assert cols[-1] - cols[0] + 1 in (10, 11)
+    assert out.sum() == pytest.approx(ink_map(letter_l(height=180, width=90)).sum()
+                                      * (20 / 180) ** 2, rel=1e-9)  # area kept
+
+
+@pytest.mark.parametrize("shape, centre", [((28, 28), 14.0), ((20, 20), 14.5 * 20 / 28 - 0.5)])
+def test_the_centre_of_mass_lands_where_mnist_puts_it(shape, centre):
+    out = preprocess_drawing(letter_l(top=10, left=150), shape)
+    assert centre_of_mass(out) == pytest.approx((centre, centre), abs=0.05)
+
+
+def test_position_and_size_on_the_canvas_do_not_matter():
+    a = preprocess_drawing(letter_l(top=20, left=20, height=100, width=60, pen=10), (20, 20))
+    b = preprocess_drawing(letter_l(top=90, left=140, height=180, width=108, pen=18), (20, 20))
+    assert np.abs(a - b).max() < 0.08
+
+
+def test_a_large_mnist_digit_comes_back_as_its_digits20_image(mnist_test):
+    images, _ = mnist_test
+    digits20 = load_dataset("digits20")
+    errors = []
+    for i in range(50):
+        canvas = ndi.zoom(images[i] / 255.0, 10, order=1, grid_mode=True, mode="grid-constant")
+        out = preprocess_drawing(np.clip(canvas, 0, 1), (20, 20)).ravel()
+        errors.append(np.abs(out - digits20.X_test[i]).mean())
+        assert np.corrcoef(out, digits20.X_test[i])[0, 1] > 0.85, i
+    assert np.mean(errors) < 0.05
+
+
+def test_optdigits_geometry_fills_the_height_and_counts_ink_in_sixteenths():
+    out, steps = preprocess_drawing(letter_l(), (8, 8), return_steps=True)
+    assert steps["boxed"].shape == (32, 32)
+    np.testing.assert_array_equal(out * 16, np.round(out * 16))
+    assert out[0].sum() > 0 and out[-1].sum() > 0  # top and bottom rows reached
+    assert out[:, 0].sum() == 0 and out[:, -1].sum() == 0  # narrower than tall: centred
+
+
+def test_semeion_geometry_stretches_to_the_box_but_a_bar_stays_a_bar():
+    out = preprocess_drawing(letter_l(), (16, 16))
+    assert set(np.unique(out)) == {0.0, 1.0}
+    assert out[0].any() and out[-1].any() and out[:, 0].any() and out[:, -1].any()
+    bar = np.zeros((280, 280), dtype=np.uint8)
+    bar[40:240, 130:150] = 255
+    out = preprocess_drawing(bar, (16, 16))
+    assert 0 < out.mean() <= 0.25 and out[:, 0].sum() == 0  # 3.2 of 16 columns
+
+
+# --------------------------------------------------------------------------- resampling
+
+def test_area_weights_share_each_output_pixel_between_the_input_pixels_under_it():
+    w = area_weights(3, 2, 2 / 3)  # 3 pixels into 2: 1 + 1/2, 1/2 + 1 thirds... in units
+    np.testing.assert_allclose(w, [[2 / 3, 1 / 3, 0], [0, 1 / 3, 2 / 3]])
+    np.testing.assert_allclose(area_weights(280, 28, 0.1).sum(axis=1), 1.0)
+
+
+def test_area_resize_keeps_the_mean_of_a_whole_frame():
+    rng = np.random.default_rng(0)
+    image = rng.random((56, 42))
+    small = area_resize(image, (20, 15))
+    assert small.mean() == pytest.approx(image.mean())
+
+
+# --------------------------------------------------------------------------- speed
+
+def test_a_280_by_280_canvas_takes_a_few_milliseconds():
+    canvas = letter_l()
+    rgba = np.zeros((280, 280, 4), dtype=np.uint8)
+    rgba[:, :, 3] = canvas
+    for image in (canvas, rgba):
+        preprocess_drawing(image, (20, 20))
+        times = []
+        for _ in range(30):
+            t0 = time.perf_counter()
+            preprocess_drawing(image, (20, 20))
+            times.append(time.perf_counter() - t0)
+        assert np.median(times) < 0.010, f"median {1000 * np.median(times):.1f} ms"
+
+
+# --------------------------------------------------------------------------- robustness
+
+@pytest.fixture(scope="module")
+def bench():
+    return load_bench()
+
+
+def test_the_benchmark_canvas_holds_the_digit_where_it_says(bench, mnist_test):
+    images, _ = mnist_test
+    rng = np.random.default_rng(3)
+    canvas, meta = bench.render_canvas(images[0] / 255.0, rng, stroke="none",
+                                       fmt="gray_dark_on_light")
+    top, left, h, w = meta["box"]
+    assert canvas.shape == (280, 280) and canvas[0, 0] == 255
+    ink = canvas < 128
+    assert ink[top:top + h, left:left + w].sum() == ink.sum() > 0
+    assert 0.5 * 160 <= max(h, w) <= 1.5 * 160 + 1
+
+
+def test_drawn_digits_score_within_2_points_of_the_untouched_ones(bench):
+    """A quick version of bench/robustness.py: 500 digits, a 3-second model."""
+    ds = load_dataset("digits20")
+    model = bench.train_model(ds, max_fun=300, n_threads=1)
+    result = bench.measure(model, ds, n=500, seed=0)
+    assert result["clean_accuracy"] > 0.9
+    assert abs(result["drop_pp"]) <= 2.0, result
