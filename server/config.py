@@ -60,6 +60,9 @@ def load(app, test_config: dict | None) -> None:
     app.config["SOCK_SERVER_OPTIONS"] = {
         "max_message_size": app.config["MAX_MESSAGE_BYTES"],
         "ping_interval": app.config["WS_PING_INTERVAL"],
+        # simple-websocket reads 4 KB at a time by default: a 400 KB canvas bitmap
+        # would take a hundred trips through wsproto.
+        "receive_bytes": 65536,
     }
 
 

@@ -158,8 +158,6 @@ class Lab:
         self.max_active_runs = max_active_runs
         self.max_kept_runs = max_kept_runs
         self.max_misclassified = max_misclassified
-        self._datasets = {}
-        self._datasets_lock = threading.Lock()
         self._catalog = None
         self.sessions = 0
         self._sessions_lock = threading.Lock()
@@ -189,15 +187,10 @@ class Lab:
                                f"{[d['id'] for d in self.catalog()]}")
 
     def dataset(self, dataset_id):
-        """The loaded data set, cached: a classroom trains on the same few."""
-        with self._datasets_lock:
-            lock = self._datasets.setdefault(("lock", dataset_id), threading.Lock())
-        with lock:
-            if dataset_id not in self._datasets:
-                from .datasets import load_dataset
-                self.dataset_info(dataset_id)
-                self._datasets[dataset_id] = load_dataset(dataset_id)
-            return self._datasets[dataset_id]
+        """The loaded data set (server.datasets memoises the image sets)."""
+        from .datasets import load_dataset
+        self.dataset_info(dataset_id)
+        return load_dataset(dataset_id)
 
     def session_opened(self):
         with self._sessions_lock:

@@ -208,3 +208,108 @@ def test_the_models_dir_gets_a_model_saved_over_the_socket(live_server, ws_conne
     ws.until("done")
     assert ws.request({"type": "save", "name": "ws-saved"}, "saved")["name"] == "ws-saved"
     assert (live_server.models_dir / "ws-saved.npz").is_file()
+
+
+# --------------------------------------------------------------------------- running it
+
+def test_python_m_server_listens_on_loopback_and_says_where(tmp_path):
+    import queue
+    import re
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    import server
+
+    root = Path(server.__file__).resolve().parent.parent
+    with socket_free_port() as port:
+        pass
+    proc = subprocess.Popen([sys.executable, "-m", "server", "--port", str(port),
+                             "--models-dir", str(tmp_path / "m")], cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(x) for x in proc.stderr], daemon=True)
+    reader.start()
+    try:
+        seen = []
+        deadline = time.monotonic() + 20
+        while not any("listening on" in x for x in seen):
+            assert time.monotonic() < deadline and proc.poll() is None, "".join(seen)
+            try:
+                seen.append(lines.get(timeout=0.5))
+            except queue.Empty:
+                pass
+        line = next(x for x in seen if "listening on" in x)
+        assert re.search(rf"http://127\.0\.0\.1:{port}/ \(WebSocket at /ws\)", line), line
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    assert r.status == 200
+                break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        ws = websocket.create_connection(f"ws://127.0.0.1:{port}/ws", timeout=10)
+        ws.recv()
+        ws.send(json.dumps(toy_train(max_iter=3)))
+        recv_until(ws, "done")
+        ws.send(json.dumps({"type": "save", "name": "cli-saved"}))
+        recv_until(ws, "saved")
+        ws.close()
+        assert (tmp_path / "m" / "cli-saved.npz").is_file()  # --models-dir is used
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        reader.join(5)
+        proc.stderr.close()
+
+
+def recv_until(ws, kind):
+    while True:
+        frame = ws.recv()
+        if isinstance(frame, str) and json.loads(frame)["type"] == kind:
+            return
+
+
+class socket_free_port:
+    """``with socket_free_port() as port``: a port that was free a moment ago."""
+
+    def __enter__(self):
+        import socket
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        return self.sock.getsockname()[1]
+
+    def __exit__(self, *exc):
+        self.sock.close()
+
+
+def test_python_m_server_train_dispatches_to_the_cli(capsys, monkeypatch):
+    from server.__main__ import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--help"])
+    assert info.value.code == 0
+    assert "python -m server train" in capsys.readouterr().out
+    import server
+    monkeypatch.setitem(__import__("sys").modules, "server.cli", None)  # as if missing
+    monkeypatch.delattr(server, "cli", raising=False)
+    assert main(["train"]) == 2
+    assert "command-line trainer is not available" in capsys.readouterr().err
+
+
+def test_config_comes_from_the_environment(monkeypatch, tmp_path):
+    from server import create_app
+
+    monkeypatch.setenv("BACKPROP_LAB_MAX_UNITS", "8")
+    monkeypatch.setenv("BACKPROP_LAB_BUSY_POLICY", '"refuse"')
+    monkeypatch.setenv("BACKPROP_LAB_MODELS_DIR", json.dumps(str(tmp_path)))
+    app = create_app()
+    lab = app.extensions["backprop_lab"]
+    assert lab.limits.max_units == 8 and lab.slots.policy == "refuse"
+    assert str(lab.models_dir) == str(tmp_path)
+    monkeypatch.setenv("BACKPROP_LAB_BUSY_POLICY", '"later"')
+    with pytest.raises(ValueError, match="BUSY_POLICY"):
+        create_app()
