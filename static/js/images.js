@@ -3,7 +3,7 @@
  * No DOM: they fill Uint8ClampedArray RGBA buffers the widgets hand to ImageData.
  * @module images
  */
-import { diverging, sequential } from './colors.js';
+import { divergingLUT, lutIndex, sequential } from './colors.js';
 
 /**
  * Tile grid for n images of shape [rows, cols] separated by a 1-px gap.
@@ -30,6 +30,8 @@ export function fillUnitTiles(out, theta, imageShape, grid, palette) {
   const [rows, cols] = imageShape;
   const nOut = theta.cols;
   const bg = palette.paper;
+  const N = 257; // odd, so that 0 is exactly the neutral middle entry
+  const lut = divergingLUT(palette, N);
   for (let p = 0; p < out.length; p += 4) { out[p] = bg[0]; out[p + 1] = bg[1]; out[p + 2] = bg[2]; out[p + 3] = 255; }
   for (let j = 0; j < nOut; j++) {
     let maxAbs = 0;
@@ -38,10 +40,9 @@ export function fillUnitTiles(out, theta, imageShape, grid, palette) {
     const oy = Math.floor(j / grid.tilesX) * (rows + 1) + 1;
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) {
-        const w = theta.data[(1 + r * cols + c) * nOut + j];
-        const col = diverging(w, maxAbs, palette);
+        const k = 3 * lutIndex(theta.data[(1 + r * cols + c) * nOut + j], maxAbs || 1, N);
         const p = 4 * ((oy + r) * grid.width + ox + c);
-        out[p] = col[0]; out[p + 1] = col[1]; out[p + 2] = col[2];
+        out[p] = lut[k]; out[p + 1] = lut[k + 1]; out[p + 2] = lut[k + 2];
       }
     }
   }

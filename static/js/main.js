@@ -32,7 +32,6 @@ let input = { kind: 'none' };  // the input shown everywhere: probe k, test samp
 let samples = [];              // [{index, vector, label}] of the strip
 let requestId = 0;
 let lastPredictRequest = 0;
-let stepWhenPaused = false;
 const pending = { points: [], latest: null, weights: null, dirty: false };
 
 // ------------------------------------------------------------------ widgets
@@ -76,6 +75,7 @@ function setParam(name, value) {
   if (name === 'theme') applyTheme();
   if (name === 'optimizer') $('#controls').dataset.optimizer = value;
   if (name === 'dataset') loadDataset();
+  if ((name === 'dataset' || name === 'hidden_layers') && (!run || run.state === 'idle')) previewStructure();
   if (name === 'delay_ms' && run && run.state !== 'idle') conn.send({ type: 'speed', delay_ms: value, run_id: run.id });
 }
 
@@ -146,6 +146,16 @@ async function loadDataset() {
   } catch (e) {
     status(`Could not load samples: ${e.message}`, true);
   }
+}
+
+/** Before training, draw the network the settings describe (edges come with weights). */
+function previewStructure() {
+  const info = datasetInfo();
+  if (!info.n_features || !info.class_names?.length) return;
+  run = null;
+  network.setStructure({ layerSizes: [info.n_features, ...state.hidden_layers, info.class_names.length], imageShape: info.image_shape, classNames: info.class_names });
+  network.draw();
+  $('#net-caption').textContent = `${[info.n_features, ...state.hidden_layers, info.class_names.length].join(' → ')} units. Press Train to learn the weights.`;
 }
 
 // ------------------------------------------------------------------ input selection
@@ -221,13 +231,9 @@ const actions = {
     conn.send({ type: run.state === 'paused' ? 'resume' : 'pause', run_id: run.id });
   },
   step() {
-    if (!run || run.state === 'idle') {
-      if (!actions.train()) return;
-      conn.send({ type: 'pause', run_id: run.id });
-      stepWhenPaused = true;
-      return;
-    }
-    if (run.state === 'paused') conn.send({ type: 'step', run_id: run.id });
+    // from idle: start a run and let the server pause it after its first iteration
+    if (!run || run.state === 'idle') { if (!actions.train()) return; }
+    conn.send({ type: 'step', run_id: run.id });
   },
   stop() {
     if (run && run.state !== 'idle') { conn.send({ type: 'stop', run_id: run.id }); setRunState('stopping'); }
@@ -235,12 +241,12 @@ const actions = {
   reset() {
     if (run && run.state !== 'idle' && run.state !== 'stopping') conn.send({ type: 'stop', run_id: run.id });
     run = null;
-    stepWhenPaused = false;
     clearRunWidgets();
     clearDrawing();
     input = { kind: 'none' };
     $('#net-input-label').textContent = '';
     setRunState('idle');
+    previewStructure();
     status('Reset. Press Train to start.');
   },
 };
@@ -274,7 +280,7 @@ const handlers = {
       state.dataset = datasets[0].id;
     }
     loadDataset();
-    if (!run) status('Connected. Press Train to start.');
+    if (!run) { previewStructure(); status('Connected. Press Train to start.'); }
   },
   started(msg) {
     if (!run || msg.run_id !== run.id) return;
@@ -291,7 +297,6 @@ const handlers = {
   state(msg) {
     if (!run || msg.run_id !== run.id) return;
     setRunState(msg.state);
-    if (msg.state === 'paused' && stepWhenPaused) { stepWhenPaused = false; conn.send({ type: 'step', run_id: run.id }); }
   },
   iteration(msg) {
     if (!run || msg.run_id !== run.id) return;
@@ -302,14 +307,16 @@ const handlers = {
   },
   evaluation(msg) {
     if (!run || msg.run_id !== run.id) return;
-    $('#cost').textContent = fmtCost(msg.cost);
+    pending.evaluation = msg; // shown on the next frame, like everything else
+    schedule();
   },
   done(msg) {
     if (!run || msg.run_id !== run.id) return;
     setRunState('idle');
     run.done = msg;
-    const acc = msg.test_accuracy != null ? `, test ${(100 * msg.test_accuracy).toFixed(1)}%` : '';
-    status(msg.reason === 'error' ? `Training failed: ${msg.message}` : `Finished (${msg.reason}): ${msg.n_iter} iterations${acc}.`, msg.reason === 'error');
+    const acc = msg.test_accuracy != null ? `: test accuracy ${(100 * msg.test_accuracy).toFixed(1)}%` : '';
+    const why = { max_iter: 'reached the iteration limit', converged: 'converged', stopped: 'stopped', max_fun: 'reached the evaluation limit', diverged: 'diverged', failed: 'the optimizer failed' }[msg.reason] || msg.reason;
+    status(msg.reason === 'error' ? `Training failed: ${msg.message}` : `Finished (${why}) after ${msg.n_iter} iterations${acc}. Draw a digit or click a sample to test the network.`, msg.reason === 'error');
     const info = run.dataset;
     if (msg.confusion_matrix) confusion.update({ matrix: msg.confusion_matrix, classNames: info.class_names, accuracy: msg.test_accuracy });
     showMisclassified(msg.misclassified || []);
@@ -380,9 +387,8 @@ function labelMisclassified(msg) {
   const item = misStrip.items[k];
   if (!item || !run) return;
   const names = run.dataset.class_names;
-  item.caption = `${names[item.classIndex] ?? item.classIndex} → ${msg.class_name}`;
-  item.label = `test sample ${item.index}: true ${names[item.classIndex] ?? item.classIndex}, predicted ${msg.class_name}`;
-  misStrip.update({ items: misStrip.items });
+  const truth = names[item.classIndex] ?? item.classIndex;
+  misStrip.setCaption(k, `${truth} → ${msg.class_name}`, `test sample ${item.index}: true ${truth}, predicted ${msg.class_name}`);
 }
 
 /** While training, ask again (at most once a second) what the newest weights make of a drawing or a non-probe sample. */
@@ -409,7 +415,7 @@ function schedule() {
  * reads the newest data when it finally runs, so nothing stale is ever drawn.
  */
 const jobs = new Map(); // name -> function, insertion-ordered, one pending per name
-const FRAME_BUDGET_MS = 12;
+const FRAME_BUDGET_MS = 8;
 
 function queue(name, fn) {
   jobs.delete(name); // re-queue at the end: a widget updated often does not starve the others
@@ -430,6 +436,8 @@ function frame() {
   pending.weights = null;
   const m = pending.latest;
   pending.latest = null;
+  if (pending.evaluation && !m) $('#cost').textContent = fmtCost(pending.evaluation.cost);
+  pending.evaluation = null;
   if (m) {
     $('#iteration').textContent = String(m.iteration);
     $('#cost').textContent = fmtCost(m.cost);

@@ -92,7 +92,11 @@ test('a unit tile shows its incoming weights row-major on its own scale', () => 
   assert.deepEqual(px(1, 1), THEMES.light.positive); // +2 = max
   assert.deepEqual(px(2, 1), THEMES.light.negative); // -2
   assert.deepEqual(px(1, 2), THEMES.light.neutral); // 0
-  assert.deepEqual(px(2, 2), diverging(1, 2, THEMES.light)); // bias (9) ignored for the scale
+  // +1 of ±2 is three quarters up the 257-entry table; the bias (9) is ignored for the scale
+  const lut = divergingLUT(THEMES.light, 257);
+  const k = 3 * lutIndex(1, 2, 257);
+  assert.deepEqual(px(2, 2), [lut[k], lut[k + 1], lut[k + 2]]);
+  assert.ok(Math.abs(px(2, 2)[2] - diverging(1, 2, THEMES.light)[2]) <= 2);
 });
 
 test('gray8 comes from the alpha channel and base64-encodes', () => {

@@ -1,6 +1,8 @@
 /**
  * A strip of small clickable images (the sample strip, the misclassified
- * gallery). Each image is a canvas at data resolution scaled up by CSS.
+ * gallery). Each image is rendered once at data resolution into one shared
+ * canvas and shown as an <img> scaled up by CSS: dozens of live canvases would
+ * each become a compositor layer and slow every frame while training.
  * @module widgets/gallery
  */
 import { THEMES, CLASS_COLORS, css } from '../colors.js';
@@ -27,6 +29,7 @@ export class ImageStrip {
     this.items = [];
     this.imageShape = null;
     this.selected = null;
+    this.scratch = document.createElement('canvas');
     this.reset();
   }
 
@@ -53,12 +56,11 @@ export class ImageStrip {
       const btn = el('button', { type: 'button', class: 'thumb', 'aria-label': item.label, 'aria-pressed': String(item.index === this.selected) });
       if (this.imageShape && item.vector) {
         const [rows, cols] = this.imageShape;
-        const canvas = el('canvas', { 'aria-hidden': 'true' });
-        const ctx = dataCanvas(canvas, cols, rows);
+        const ctx = dataCanvas(this.scratch, cols, rows);
         const img = ctx.createImageData(cols, rows);
         fillGray(img.data, item.vector, pal);
         ctx.putImageData(img, 0, 0);
-        btn.append(canvas);
+        btn.append(el('img', { alt: '', src: this.scratch.toDataURL(), width: String(cols), height: String(rows) }));
       } else if (item.vector) {
         const dot = el('span', { class: 'dot' });
         dot.style.background = css(CLASS_COLORS[(item.classIndex ?? 0) % CLASS_COLORS.length]);
@@ -69,6 +71,20 @@ export class ImageStrip {
       return btn;
     });
     this.container.replaceChildren(...buttons);
+  }
+
+  /**
+   * Change one item's caption and accessible name in place (no redraw of the strip).
+   * @param {number} k item position @param {string} caption @param {string} label
+   */
+  setCaption(k, caption, label) {
+    const item = this.items[k];
+    const btn = this.container.querySelectorAll('.thumb')[k];
+    if (!item || !btn) return;
+    item.caption = caption;
+    item.label = label;
+    btn.querySelector('.thumb-caption').textContent = caption;
+    btn.setAttribute('aria-label', label);
   }
 
   /** Mark an item as the current input (null: none). @param {number|null} index */

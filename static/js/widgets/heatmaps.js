@@ -3,23 +3,25 @@
  * per weight, CSS scales it up pixelated), a diverging colour scale and a legend.
  * @module widgets/heatmaps
  */
-import { THEMES, robustMaxAbs, legendTicks, divergingLUT, lutIndex } from '../colors.js';
+import { THEMES, robustMaxAbs, legendTicks, divergingLUT, lutIndex, css } from '../colors.js';
 import { dataCanvas, el, themeName } from './canvas.js';
 
-const LUT_SIZE = 256;
+const LUT_SIZE = 257; // odd: 0 maps exactly to the neutral middle entry
 
-/** Draw a horizontal diverging legend with ticks into `box` (reuses its canvas). */
+/**
+ * Draw a horizontal diverging legend with ticks into `box`: a CSS gradient (the
+ * scale is linear through the neutral colour, so three stops are exact).
+ * @param {HTMLElement} box @param {number} maxAbs @param {object} palette
+ */
 export function drawLegend(box, maxAbs, palette) {
-  let canvas = box.querySelector('canvas');
-  if (!canvas) {
-    canvas = el('canvas', { 'aria-hidden': 'true', class: 'legend-bar' });
-    box.append(canvas, el('div', { class: 'legend-ticks' }));
+  let bar = box.querySelector('.legend-bar');
+  if (!bar) {
+    bar = el('div', { 'aria-hidden': 'true', class: 'legend-bar' });
+    box.append(bar, el('div', { class: 'legend-ticks' }));
   }
-  const ctx = dataCanvas(canvas, 128, 1);
-  const img = ctx.createImageData(128, 1);
-  const lut = divergingLUT(palette, 128);
-  for (let i = 0; i < 128; i++) img.data.set([lut[3 * i], lut[3 * i + 1], lut[3 * i + 2], 255], 4 * i);
-  ctx.putImageData(img, 0, 0);
+  const gradient = `linear-gradient(to right, ${css(palette.negative)}, ${css(palette.neutral)}, ${css(palette.positive)})`;
+  if (bar.style.background !== gradient) bar.style.background = gradient;
+  box.setAttribute('aria-label', `colour scale from ${-maxAbs.toPrecision(2)} (orange) through 0 to ${maxAbs.toPrecision(2)} (blue)`);
   const ticks = box.querySelector('.legend-ticks');
   const labels = legendTicks(maxAbs).map((t) => t.label);
   if (ticks.dataset.labels !== labels.join('|')) {

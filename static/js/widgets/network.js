@@ -6,7 +6,7 @@
  */
 import { layoutNetwork, topEdges, edgeBudget } from '../netlayout.js';
 import { THEMES, sequential, css } from '../colors.js';
-import { fitCanvas, dataCanvas, themeName } from './canvas.js';
+import { fitCanvas, themeName } from './canvas.js';
 
 export class NetworkDiagram {
   /**
@@ -16,11 +16,20 @@ export class NetworkDiagram {
   constructor(container, options = {}) {
     this.container = container;
     this.options = { height: 360, edgeBudget: 320, ...options };
-    this.canvas = container.querySelector('canvas') || container.appendChild(document.createElement('canvas'));
-    this.imageCanvas = document.createElement('canvas'); // the input image at data resolution, reused
+    // Two stacked canvases: edges change only with the weights (every 250 ms at
+    // most), units with every iteration, so each redraws only when it must
+    // (blitting one canvas into another costs more than drawing either).
+    this.edgeCanvas = container.querySelector('canvas.net-edges');
+    this.canvas = container.querySelector('canvas.net-units');
     this.caption = container.querySelector('[data-role=caption]');
+    this.edgeKey = null;
+    this.width = container.clientWidth || 600;
     this.reset();
-    new ResizeObserver(() => this.draw()).observe(container);
+    // the width comes from the observer, so draw() never forces a layout mid-frame
+    new ResizeObserver((entries) => {
+      const w = Math.round(entries[entries.length - 1].contentRect.width);
+      if (w > 0 && w !== this.width) { this.width = w; this.draw(); }
+    }).observe(container);
   }
 
   /** Forget structure, weights and activations. */
@@ -62,14 +71,15 @@ export class NetworkDiagram {
 
   /** Redraw everything (called once per animation frame at most by main.js). */
   draw() {
-    const width = this.container.clientWidth || 600;
+    const width = this.width;
     const height = this.options.height;
     const ctx = fitCanvas(this.canvas, width, height);
-    this.canvas.style.width = `${width}px`;
-    this.canvas.style.height = `${height}px`;
+    if (this.container.style.height !== `${height}px`) this.container.style.height = `${height}px`;
     const pal = THEMES[themeName()];
     ctx.clearRect(0, 0, width, height);
     if (!this.structure) {
+      fitCanvas(this.edgeCanvas, width, height).clearRect(0, 0, width, height);
+      this.edgeKey = null;
       ctx.fillStyle = css(pal.ink, 0.6);
       ctx.font = '16px system-ui, sans-serif';
       ctx.textAlign = 'center';
@@ -79,7 +89,13 @@ export class NetworkDiagram {
     const { layerSizes, imageShape, classNames } = this.structure;
     const layout = layoutNetwork(layerSizes, { width, height, imageShape, labelWidth: 112 });
     this.layout = layout;
-    this._drawEdges(ctx, layout, pal);
+    const key = [this.edges, width, height, themeName()];
+    if (!this.edgeKey || key.some((k, i) => k !== this.edgeKey[i])) {
+      const ectx = fitCanvas(this.edgeCanvas, width, height);
+      ectx.clearRect(0, 0, width, height);
+      this._drawEdges(ectx, layout, pal);
+      this.edgeKey = key;
+    }
     layout.layers.forEach((layer, l) => this._drawLayer(ctx, layer, l, pal));
     this._drawOutputLabels(ctx, layout.layers[layout.layers.length - 1], classNames || [], pal);
     this._drawCaptions(ctx, layout, pal, height);
@@ -132,16 +148,17 @@ export class NetworkDiagram {
     ctx.lineWidth = 1;
     ctx.strokeStyle = css(pal.ink, 0.45);
     if (layer.kind === 'image') {
-      const [rows, cols] = this.structure.imageShape;
-      const ictx = dataCanvas(this.imageCanvas, cols, rows);
-      const img = ictx.createImageData(cols, rows);
-      for (let i = 0; i < rows * cols; i++) {
-        const c = sequential(act ? act[i] : 0, pal);
-        img.data.set([c[0], c[1], c[2], 255], 4 * i);
+      // one rect per pixel: cheaper than scaling a bitmap with drawImage
+      ctx.fillStyle = css(pal.neutral);
+      ctx.fillRect(layer.x, layer.y, layer.w, layer.h);
+      if (act) {
+        const cols = layer.gridCols, s = layer.size;
+        for (let i = 0; i < layer.n; i++) {
+          if (!(act[i] > 0.02)) continue;
+          ctx.fillStyle = css(sequential(act[i], pal));
+          ctx.fillRect(layer.x + (i % cols) * s, layer.y + Math.floor(i / cols) * s, s + 0.5, s + 0.5);
+        }
       }
-      ictx.putImageData(img, 0, 0);
-      ctx.imageSmoothingEnabled = false;
-      ctx.drawImage(this.imageCanvas, layer.x, layer.y, layer.w, layer.h);
       ctx.strokeRect(layer.x - 0.5, layer.y - 0.5, layer.w + 1, layer.h + 1);
       return;
     }
