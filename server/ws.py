@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import logging
+import socket
+import threading
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, request
@@ -15,11 +17,46 @@ log = logging.getLogger(__name__)
 
 sock = Sock()
 _connection_ids = itertools.count(1)
+SEND_LOCK_TIMEOUT = 10.0  # s; a send stuck this long means the peer is gone
+
+
+class LockedSocket:
+    """The connection's socket with one lock around every send.
+
+    Two threads write to it: our outbox's sender, and simple-websocket's own
+    thread (pings, pongs, the close frame). ``socket.send`` may block half-way
+    through a frame when the client reads slowly, so without the lock their
+    frames could interleave on the wire.
+    """
+
+    def __init__(self, raw):
+        self._raw = raw
+        self._lock = threading.Lock()
+
+    def send(self, data):
+        if not self._lock.acquire(timeout=SEND_LOCK_TIMEOUT):
+            raise TimeoutError("the socket has been busy for too long: peer gone?")
+        try:
+            self._raw.sendall(data)
+        finally:
+            self._lock.release()
+        return len(data)
+
+    def abort(self):
+        """Unblock a send stuck on a peer that stopped reading."""
+        try:
+            self._raw.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def __getattr__(self, name):
+        return getattr(self._raw, name)
 
 
 @sock.route("/ws")
 def ws_route(ws):
     """Run one connection: a Session, fed by this thread, sending from its outbox."""
+    ws.sock = LockedSocket(ws.sock)
     lab = current_app.extensions["backprop_lab"]
     session = Session(ws.send, lab, name=f"ws{next(_connection_ids)}")
     try:
@@ -32,6 +69,8 @@ def ws_route(ws):
         pass
     finally:
         session.close()
+        if session.outbox.alive:
+            ws.sock.abort()
 
 
 def check_origin():

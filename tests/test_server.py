@@ -152,6 +152,29 @@ def test_twenty_clients_training_at_once_all_finish(ws_connect):
         assert numbers[-1] == done["n_iter"] and numbers == sorted(set(numbers))
 
 
+def test_a_client_that_stops_reading_does_not_hold_training_back(ws_connect):
+    ws = ws_connect()
+    before = {t for t in threading.enumerate() if t.name.startswith("train-")}
+    # 645 KB of weights every iteration: 19 MB in all, far more than the socket
+    # buffers hold while the client does not read.
+    ws.send({"type": "train", "dataset": "xor", "hidden_layers": [400, 400],
+             "optimizer": "gd", "batch_size": 1000, "max_iter": 30,
+             "weights_interval_ms": 0, "probe": list(range(16)), "run_id": "flood"})
+    deadline = time.monotonic() + 60
+    time.sleep(0.5)
+    while {t for t in threading.enumerate() if t.name.startswith("train-")} - before:
+        assert time.monotonic() < deadline, "the run is blocked by a client that does not read"
+        time.sleep(0.1)
+    frames = ws.until("done", timeout=60)  # now read everything: intact and in order
+    done = frames[-1]
+    assert done["reason"] == "max_iter" and done["n_iter"] == 30
+    numbers = [m["iteration"] for m in frames if m["type"] == "iteration"]
+    assert numbers == sorted(set(numbers)) and numbers[-1] == 30
+    weights = [m for m in frames if m["type"] == "weights"]
+    assert weights[-1]["iteration"] == 30 and len(weights) < 30  # coalesced
+    assert [t.shape for t in weights[-1]["thetas"]] == [(3, 400), (401, 400), (401, 2)]
+
+
 MALFORMED = {
     "train": {"type": "train", "hidden_layers": [0]},
     "pause": {"type": "pause", "run_id": "nope"},
