@@ -392,8 +392,8 @@ class Run:
                              {"run_id": self.id})
             self.session.forget(self)
             return
-        except Cancelled:
-            self.session.forget(self)
+        except Cancelled:  # stopped while queued: it never started, but it did end
+            self._finish_with_error(None)
             return
         try:
             self._train(n_threads)
@@ -484,8 +484,14 @@ class Run:
         self.session.run_finished(self)
 
     def _finish_with_error(self, exc):
-        message = str(exc) if isinstance(exc, ValueError) else f"internal error: {exc!r}"
-        self.result = protocol.done(self.id, "error", message,
+        """Send `done` for a run that failed (``exc``) or was stopped in the queue (None)."""
+        if exc is None:
+            reason, message = "stopped", "stopped while waiting for a training slot"
+        elif isinstance(exc, ValueError):
+            reason, message = "error", str(exc)
+        else:
+            reason, message = "error", f"internal error: {exc!r}"
+        self.result = protocol.done(self.id, reason, message,
                                     n_iter=len(self.history), n_fev=None, elapsed=None,
                                     cost=None, train_accuracy=None, val_accuracy=None,
                                     test_accuracy=None, confusion_matrix=None,

@@ -293,9 +293,17 @@ def test_queued_runs_start_when_a_slot_frees(tmp_path, session_factory):
     train(s2, max_iter=5)
     assert c2.wait_for("state")["state"] == "queued"
     assert not c2.of("started")
+    train(s2, max_iter=5, run_id="never")  # queued too, then stopped while waiting
+    c2.wait_for("state", count=2, state="queued")
+    s2.receive(json.dumps({"type": "stop", "run_id": "never"}))
+    never = c2.wait_for("done", run_id="never")
+    assert never["reason"] == "stopped" and never["n_iter"] == 0
+    assert not c2.of("started", run_id="never")
     s1.receive(json.dumps({"type": "stop"}))
-    assert c2.wait_for("done")["reason"] == "max_iter"
-    assert one_slot.slots.snapshot()["running"] == 0
+    done = c2.wait_for("done", run_id=c2.of("state")[0]["run_id"])
+    assert done["reason"] == "max_iter"
+    assert one_slot.slots.snapshot() | {"cores": 0} == {
+        "running": 0, "queued": 0, "max_running": 1, "cores": 0, "policy": "queue"}
 
 
 def test_blas_threads_are_shared_among_running_trainings():
