@@ -104,6 +104,7 @@ function redrawAll() {
 
 function setRunState(s) {
   if (run) run.state = s;
+  $('#gradient-check').disabled = !run || !run.layerSizes;
   controls.setRunState(s);
   $('#run-state').textContent = s;
 }
@@ -203,7 +204,14 @@ function probeActivations(msg) {
   if (!run || !msg.probe_activations?.length) return null;
   let k = -1;
   if (input.kind === 'sample') k = run.probe.indices.indexOf(input.index);
-  else if (input.kind === 'none') k = 0;
+  else if (input.kind === 'none') {
+    // nothing chosen yet: follow the first probe sample, and say so
+    k = 0;
+    if (run.probe.indices.length && !$('#net-input-label').textContent) {
+      $('#net-input-label').textContent = `input: test sample #${run.probe.indices[0]} (click another below)`;
+      sampleStrip.select(run.probe.indices[0]);
+    }
+  }
   if (k < 0) return null;
   const vec = samples.find((s) => s.index === run.probe.indices[k])?.vector ?? null;
   return [vec, ...msg.probe_activations[k]];
@@ -318,8 +326,10 @@ const handlers = {
     const why = { max_iter: 'reached the iteration limit', converged: 'converged', stopped: 'stopped', max_fun: 'reached the evaluation limit', diverged: 'diverged', failed: 'the optimizer failed' }[msg.reason] || msg.reason;
     status(msg.reason === 'error' ? `Training failed: ${msg.message}` : `Finished (${why}) after ${msg.n_iter} iterations${acc}. Draw a digit or click a sample to test the network.`, msg.reason === 'error');
     const info = run.dataset;
-    if (msg.confusion_matrix) confusion.update({ matrix: msg.confusion_matrix, classNames: info.class_names, accuracy: msg.test_accuracy });
-    showMisclassified(msg.misclassified || []);
+    // each in a frame of its own, after the last weights have been drawn
+    if (msg.confusion_matrix) queue('confusion', () => confusion.update({ matrix: msg.confusion_matrix, classNames: info.class_names, accuracy: msg.test_accuracy }));
+    queue('misclassified', () => showMisclassified(msg.misclassified || []));
+    schedule();
     // the pad or the chosen sample now gets the final model's answer
     if (input.kind === 'drawing') pad.update();
     else if (input.kind === 'sample') predict({ sample: { split: 'test', index: input.index } }, input);
@@ -335,14 +345,17 @@ const handlers = {
     if (input.kind !== 'none') network.update({ activations: msg.activations, probabilities: null });
   },
   gradient_check_result(msg) {
-    status(`Gradient check: relative difference ${msg.relative_difference.toExponential(2)} over ${msg.n_coordinates} coordinates.`);
+    const d = msg.relative_difference;
+    $('#gradient-result').textContent = `Relative difference ${d.toExponential(1)} over ${msg.n_coordinates} weights: `
+      + (d < 1e-6 ? 'backprop agrees with the numerical gradient.' : 'larger than expected (< 1e-6).');
   },
   saved(msg) { status(`Saved model “${msg.name}”.`); },
   error(msg) {
     const shown = msg.field ? controls.showError(msg.field, msg.message) : false;
     status(`${shown ? 'Refused: ' : ''}${msg.message}`, true);
-    if (msg.request_type === 'train' || (run && run.state === 'queued' && msg.request_type === 'train')) { run = null; setRunState('idle'); }
-    if (msg.request_type === 'predict') $('#prediction-source').textContent = msg.message;
+    if (msg.request_type === 'train') { run = null; setRunState('idle'); previewStructure(); }
+    if (msg.request_type === 'predict' && typeof msg.request_id !== 'string') $('#prediction-source').textContent = msg.message;
+    if (msg.request_type === 'gradient_check') $('#gradient-result').textContent = msg.message;
   },
 };
 
@@ -492,6 +505,11 @@ $('#theme-toggle').addEventListener('click', () => {
   $('#controls').elements.theme.value = state.theme;
 });
 $('#clear-drawing').addEventListener('click', () => clearDrawing());
+$('#gradient-check').addEventListener('click', () => {
+  if (!run) return;
+  $('#gradient-result').textContent = 'Checking…';
+  conn.send({ type: 'gradient_check', run_id: run.id });
+});
 document.addEventListener('keydown', (e) => {
   if (e.target.closest('input, select, textarea, canvas, button')) return;
   if (e.key === ' ') { e.preventDefault(); actions.pause(); }

@@ -120,12 +120,15 @@ def test_a_short_training_run_moves_the_cost_chart_draws_everything_and_ends(pag
     # after training: confusion matrix and misclassified gallery
     table = page.locator("table.confusion")
     expect(table.locator("tbody tr")).to_have_count(10)
-    total = sum(int(t) for t in table.locator("tbody td").all_inner_texts())
-    assert total == 10_000
+    counts = table.locator("tbody td").evaluate_all("tds => tds.map(td => +td.title.split(': ').pop())")
+    assert len(counts) == 100 and sum(counts) == 10_000
     expect(page.locator("#misclassified .thumb").first).to_be_visible()
     expect(page.locator("#misclassified .thumb-caption").first).to_have_text(re.compile(r"^\d → \d$"), timeout=10_000)
     page.locator("#misclassified .thumb").first.click()
     expect(page.get_by_test_id("prediction")).to_have_text(re.compile(r"^\d$"), timeout=10_000)
+    # backprop checked against central differences on the trained weights
+    page.get_by_role("button", name="Check gradients").click()
+    expect(page.locator("#gradient-result")).to_contain_text("agrees with the numerical gradient", timeout=20_000)
     page.screenshot(path=screenshots / "03-done.png", full_page=True)
 
 

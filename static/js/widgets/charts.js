@@ -63,7 +63,9 @@ export class StreamChart {
       series: [
         { label: 'iteration', value: (u, v, si, i) => (v == null ? '–' : `${v}` + (i != null && nfev[i] != null ? ` (${nfev[i]} evals)` : '')) },
         ...series.map((s) => ({
-          label: s.label, stroke: cssVar(s.color), width: 2.5, dash: s.dash, spanGaps: true, points: { show: false },
+          label: s.label, stroke: cssVar(s.color), width: 2.5, dash: s.dash, spanGaps: true,
+          // dots while there are few points, so iteration 1 is visible at all
+          points: { show: (u) => u.data[0].length < 40, size: 6 },
           value: (u, v) => (v == null ? '–' : format(v)),
         })),
       ],

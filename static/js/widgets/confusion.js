@@ -19,6 +19,16 @@ export function cellStyle(count, rowTotal, diagonal, palette) {
   return { background: css(c), dark: lum < 140 };
 }
 
+/**
+ * A count in at most four characters, so ten columns fit a narrow panel: 1114 → "1.1k".
+ * @param {number} n @returns {string}
+ */
+export function shortCount(n) {
+  if (n < 1000) return String(n);
+  if (n < 10000) return `${(n / 1000).toFixed(1)}k`;
+  return `${Math.round(n / 1000)}k`;
+}
+
 export class ConfusionMatrix {
   /** @param {HTMLElement} container @param {{onSelect?: (trueIdx: number, predIdx: number) => void}} [options] */
   constructor(container, options = {}) {
@@ -39,19 +49,21 @@ export class ConfusionMatrix {
   update({ matrix, classNames, accuracy }) {
     this.matrix = matrix;
     const pal = THEMES[themeName()];
-    const head = el('tr', {}, [el('th', { scope: 'col', class: 'corner', text: 'true ↓ / predicted →' }),
+    const head = el('tr', {}, [el('th', { scope: 'col', class: 'corner', 'aria-label': 'true class', text: '' }),
       ...classNames.map((n) => el('th', { scope: 'col', text: n }))]);
     const rows = matrix.map((row, i) => {
       const total = row.reduce((s, v) => s + v, 0);
       return el('tr', {}, [el('th', { scope: 'row', text: classNames[i] }), ...row.map((v, j) => {
         const st = cellStyle(v, total, i === j, pal);
-        const td = el('td', { text: String(v), title: `true ${classNames[i]}, predicted ${classNames[j]}: ${v}` });
+        const td = el('td', { text: shortCount(v), title: `true ${classNames[i]}, predicted ${classNames[j]}: ${v}` });
         td.style.background = st.background;
         if (st.dark) td.classList.add('on-dark');
         return td;
       })]);
     });
-    const caption = el('caption', { text: accuracy != null ? `Test accuracy ${(100 * accuracy).toFixed(1)}%` : 'Test set' });
+    const caption = el('caption', {}, [
+      el('strong', { text: accuracy != null ? `Test accuracy ${(100 * accuracy).toFixed(1)}%` : 'Test set' }),
+      el('span', { class: 'hint', text: ' rows: true class, columns: predicted' })]);
     this.container.replaceChildren(el('table', { class: 'confusion' }, [caption, el('thead', {}, [head]), el('tbody', {}, rows)]));
   }
 }
