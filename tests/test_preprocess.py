@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.io
 import scipy.ndimage as ndi
 
 from server.datasets import load_dataset, read_mnist
@@ -238,3 +239,48 @@ def test_drawn_digits_score_within_2_points_of_the_untouched_ones(bench):
     result = bench.measure(model, ds, n=500, seed=0)
     assert result["clean_accuracy"] > 0.9
     assert abs(result["drop_pp"]) <= 2.0, result
+
+
+# --------------------------------------------------------------------------- end to end
+
+def draw_polyline(points, width=280 // 12, size=280):
+    """Rasterise strokes like the page's draw pad: a round pen, anti-aliased edges."""
+    yy, xx = np.mgrid[0:size, 0:size] + 0.5
+    ink = np.zeros((size, size))
+    p = np.asarray(points, dtype=float)
+    for (x0, y0), (x1, y1) in zip(p[:-1], p[1:]):
+        dx, dy = x1 - x0, y1 - y0
+        t = np.clip(((xx - x0) * dx + (yy - y0) * dy) / max(dx * dx + dy * dy, 1e-9), 0, 1)
+        distance = np.hypot(xx - (x0 + t * dx), yy - (y0 + t * dy))
+        ink = np.maximum(ink, np.clip(width / 2 + 0.5 - distance, 0, 1))
+    return np.rint(ink * 255).astype(np.uint8)
+
+
+_A = np.linspace(0, 2 * np.pi, 41)
+DRAWN_DIGITS = {  # (x, y) pen paths on a 280x280 pad
+    0: list(zip(140 + 60 * np.sin(_A), 140 - 90 * np.cos(_A))),
+    1: [(150, 40), (130, 240)],
+    2: [(80, 90), (110, 55), (160, 50), (195, 85), (185, 130), (80, 230), (210, 230)],
+    3: [(80, 60), (190, 60), (130, 130), (190, 170), (170, 225), (80, 225)],
+    4: [(170, 240), (170, 40), (60, 170), (220, 170)],
+    5: [(200, 50), (100, 50), (90, 130), (150, 120), (195, 160), (180, 220), (90, 230)],
+    6: [(170, 40), (100, 120)] + list(zip(140 - 55 * np.sin(_A), 180 + 50 * np.cos(_A))),
+    7: [(70, 60), (210, 60), (120, 230)],
+    8: list(zip(140 + 45 * np.sin(_A), 90 - 45 * np.cos(_A)))
+       + list(zip(140 - 55 * np.sin(_A), 190 - 55 * np.cos(_A))),
+    9: list(zip(140 + 50 * np.sin(_A), 100 - 50 * np.cos(_A))) + [(190, 100), (180, 240)],
+}
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.6])
+def test_digits_drawn_with_the_pages_pen_are_read_by_the_course_network(scale):
+    from server.network import NeuralNetwork
+    w = scipy.io.loadmat(ROOT / "tests/fixtures/ex4weights.mat")
+    model = NeuralNetwork.from_thetas([w["Theta1"].T, w["Theta2"].T],
+                                      classes=[1, 2, 3, 4, 5, 6, 7, 8, 9, 0])
+    inputs = []
+    for path in DRAWN_DIGITS.values():
+        canvas = draw_polyline([(140 + (x - 140) * scale, 140 + (y - 140) * scale)
+                                for x, y in path])
+        inputs.append(preprocess_drawing(canvas, (20, 20)).T.ravel())  # column-major, as ex4
+    assert model.predict(np.array(inputs)).tolist() == list(DRAWN_DIGITS)
