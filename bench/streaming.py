@@ -134,7 +134,7 @@ def main(argv=None):
     p.add_argument("--max-iter", type=int, default=40)
     p.add_argument("--validation-fraction", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--predicts", type=int, default=200)
     args = p.parse_args(argv)
 
@@ -144,7 +144,7 @@ def main(argv=None):
     proc = start_server(port, models_dir)
     url = f"ws://127.0.0.1:{port}/ws"
     try:
-        bare, streamed, walls, last = [], [], [], None
+        bare, streamed, walls, shares, last = [], [], [], [], None
         bare_fit(ds, args)  # warm up: BLAS, caches
         for r in range(args.repeats):
             t, n_bare = bare_fit(ds, args)
@@ -152,6 +152,7 @@ def main(argv=None):
             ws, wall, done, counts = streamed_fit(url, args)
             streamed.append(done["elapsed"])
             walls.append(wall)
+            shares.append(done["streaming_time"] / done["elapsed"])
             print(f"repeat {r + 1}: bare {t:.3f} s ({n_bare} it) | streamed fit "
                   f"{done['elapsed']:.3f} s, started->done {wall:.3f} s ({done['n_iter']} it)",
                   flush=True)
@@ -175,6 +176,8 @@ def main(argv=None):
         proc.wait(10)
 
     b, s, w = statistics.median(bare), statistics.median(streamed), statistics.median(walls)
+    paired = statistics.median(x / y for x, y in zip(streamed, bare))
+    share = statistics.median(shares)
     print()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"python {platform.python_version()}, numpy {np.__version__}")
@@ -183,6 +186,10 @@ def main(argv=None):
     print(f"bare engine fit          {b:.3f} s")
     print(f"streamed, engine's fit   {s:.3f} s   ratio {s / b:.3f}")
     print(f"streamed, started->done  {w:.3f} s   ratio {w / b:.3f}")
+    print(f"median of paired ratios  {paired:.3f}; fastest of each: bare {min(bare):.3f} s, "
+          f"streamed {min(streamed):.3f} s, ratio {min(streamed) / min(bare):.3f}")
+    print(f"time the training thread spent streaming: {100 * share:.2f}% of the fit "
+          f"(measured inside the server, immune to machine load)")
     print(f"frames: {counts['text']} text ({counts['iteration']} iteration), "
           f"{counts['binary']} weights; bytes/iteration {per_iter:,.0f} "
           f"(text {text_per_iter:,.0f})")
@@ -199,6 +206,10 @@ def main(argv=None):
           f"| ≤ 1.10x |")
     print(f"| streamed, `started` → `done` on the client / bare | {w:.3f} s = "
           f"**{w / b:.2f}x** | ≤ 1.10x |")
+    print(f"| median of the {args.repeats} paired ratios (streamed / bare, run back to back) "
+          f"| **{paired:.2f}x** | ≤ 1.10x |")
+    print(f"| training thread's time spent streaming (callbacks, copies, probes) | "
+          f"**{100 * share:.2f}%** of the fit | ≤ 10% |")
     print(f"| bytes per iteration (8 probes, weights every 250 ms) | {per_iter:,.0f} "
           f"(JSON {text_per_iter:,.0f}) | |")
     for name, (p50, p95, size) in lat.items():

@@ -281,8 +281,9 @@ class Run:
         self._paused = False
         self._stepping = False
         self._stop = threading.Event()
-        self._last_weights = 0.0
-        self._last_evaluation = 0.0
+        self._last_weights = -1e9
+        self._last_evaluation = -1e9
+        self.streaming_time = 0.0        # s the worker spent streaming (not waiting)
         self.thread = threading.Thread(target=self._work, name=f"train-{self.id}",
                                        daemon=True)
 
@@ -339,16 +340,18 @@ class Run:
                 self._cond.wait()
 
     def _on_evaluation(self, n_fev, cost):
-        now = time.monotonic()
+        now = time.perf_counter()
         interval = self.params["evaluation_interval_ms"] / 1000
         if now - self._last_evaluation >= interval:
             self._last_evaluation = now
             self.session.put(lambda: protocol.evaluation(self.id, n_fev, cost),
                              key=("evaluation", self.id))
+        self.streaming_time += time.perf_counter() - now
         self._wait_while_paused()
         return self._stop.is_set()
 
     def _on_iteration(self, info):
+        start = time.perf_counter()
         thetas = [np.array(t) for t in info.thetas]  # info's views die with the call
         self.latest_thetas = thetas
         probe = forward(thetas, self.X_probe)[0][1:] if self.X_probe.shape[0] else []
@@ -357,10 +360,11 @@ class Run:
         self.session.put(lambda m=message, p=probe: {**m, "probe_activations": [
             [protocol._rounded(layer[i]) for layer in p] for i in range(len(self.probe))]},
             key=("iteration", self.id))
-        now = time.monotonic()
+        now = time.perf_counter()
         if now - self._last_weights >= self.params["weights_interval_ms"] / 1000:
             self._last_weights = now
             self._put_weights(info.iteration, thetas)
+        self.streaming_time += time.perf_counter() - start
         with self._cond:
             if self._stepping:
                 self._stepping, self._paused = False, True
@@ -472,6 +476,7 @@ class Run:
             self.id, reason, model.message_,
             n_iter=int(model.n_iter_), n_fev=int(model.n_fev_),
             elapsed=round(float(model.fit_time_), 4),
+            streaming_time=round(self.streaming_time, 4),
             cost=last.get("cost"), val_cost=last.get("val_cost"),
             train_accuracy=float(model.score(X, y)),
             val_accuracy=None if X_val is None else float(model.score(X_val, y_val)),

@@ -115,6 +115,7 @@ def test_a_full_run_streams_increasing_iterations_and_ends_with_done(session_fac
     assert done["n_misclassified"] == started["dataset"]["n_test"] - np.trace(
         done["confusion_matrix"])
     assert 0.0 <= done["test_accuracy"] <= 1.0
+    assert 0.0 < done["streaming_time"] < done["elapsed"]
     # done comes after the final iteration and the final weights
     kinds = [m["type"] for m in client.frames]
     assert kinds.index("done") > max(i for i, k in enumerate(kinds) if k in ("iteration",
