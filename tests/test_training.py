@@ -316,3 +316,18 @@ def test_blas_threads_are_shared_among_running_trainings():
     slots.release()
     slots.release()
     assert slots.threads_per_training() == 2
+
+
+def test_two_runs_side_by_side_on_one_connection(session_factory):
+    session, client = session_factory()
+    train(session, max_iter=20, run_id="left", hidden_layers=[2])
+    train(session, max_iter=20, run_id="right", hidden_layers=[6])
+    left = client.wait_for("done", run_id="left")
+    right = client.wait_for("done", run_id="right")
+    assert client.of("started", run_id="left")[0]["layer_sizes"] == [2, 2, 2]
+    assert client.of("started", run_id="right")[0]["layer_sizes"] == [2, 6, 2]
+    for run_id, done in (("left", left), ("right", right)):
+        numbers = [m["iteration"] for m in client.of("iteration", run_id=run_id)]
+        assert numbers == sorted(set(numbers)) and numbers[-1] == done["n_iter"]
+    session.receive(json.dumps({"type": "predict", "run_id": "left", "vector": [0.5, 0.5]}))
+    assert len(client.wait_for("prediction")["activations"][1]) == 2
