@@ -143,6 +143,8 @@ async function loadDataset() {
   try {
     samples = await fetchSamples(info.id, 0, isImage ? N_SAMPLES : 64);
     sampleStrip.update({ items: stripItems(samples.slice(0, N_SAMPLES)) });
+    // before any training, the diagram already shows what goes in
+    if (!run && input.kind === 'none' && samples.length) network.update({ activations: [samples[0].vector] });
     if (!isImage) boundary.setPoints(samples.map((s) => ({ x: s.vector, classIndex: s.label })));
   } catch (e) {
     status(`Could not load samples: ${e.message}`, true);
@@ -261,6 +263,8 @@ const actions = {
 
 function clearRunWidgets() {
   pending.points = []; pending.latest = null; pending.weights = null;
+  accPoints.length = 0;
+  jobs.clear();
   costChart.reset(); accChart.reset();
   network.reset(); heatmaps.reset(); hidden.reset(); confusion.reset(); misStrip.reset(); boundary.reset();
   if (!datasetInfo().image_shape) boundary.setPoints(samples.map((s) => ({ x: s.vector, classIndex: s.label })));
@@ -428,7 +432,8 @@ function schedule() {
  * reads the newest data when it finally runs, so nothing stale is ever drawn.
  */
 const jobs = new Map(); // name -> function, insertion-ordered, one pending per name
-const FRAME_BUDGET_MS = 8;
+const FRAME_BUDGET_MS = 6;
+const accPoints = []; // iterations drawn on the cost chart, not yet on the accuracy chart
 
 function queue(name, fn) {
   jobs.delete(name); // re-queue at the end: a widget updated often does not starve the others
@@ -439,11 +444,18 @@ function frame() {
   frameRequested = false;
   const t0 = performance.now();
   if (pending.points.length) {
-    const pts = pending.points;
-    pending.points = [];
-    costChart.update(pts.map((m) => ({ x: m.iteration, y: [m.cost, m.val_cost], nfev: m.n_fev })));
-    accChart.update(pts.map((m) => ({ x: m.iteration, y: [m.train_accuracy, m.val_accuracy], nfev: m.n_fev })));
-    $('#cost-chart').dataset.points = String(costChart.length);
+    // every iteration's point is kept; the charts redraw once for all of them
+    queue('cost-chart', () => {
+      const pts = pending.points;
+      pending.points = [];
+      costChart.update(pts.map((p) => ({ x: p.iteration, y: [p.cost, p.val_cost], nfev: p.n_fev })));
+      accPoints.push(...pts);
+      $('#cost-chart').dataset.points = String(costChart.length);
+    });
+    queue('acc-chart', () => {
+      accChart.update(accPoints.map((p) => ({ x: p.iteration, y: [p.train_accuracy, p.val_accuracy], nfev: p.n_fev })));
+      accPoints.length = 0;
+    });
   }
   const w = pending.weights;
   pending.weights = null;
@@ -493,7 +505,12 @@ const conn = new Connection(`${location.protocol === 'https:' ? 'wss' : 'ws'}://
     schedule();
     refreshInput();
   },
-  onStatus: (open) => { if (!open) status('Connection lost; reconnecting…', true); },
+  onStatus: (open) => {
+    if (open) return;
+    status('Connection to the server lost; reconnecting…', true);
+    // the server ends a connection's runs when it closes: this one is gone
+    if (run && run.state !== 'idle') { run = null; setRunState('idle'); }
+  },
 });
 
 controls.setState(state);

@@ -39,6 +39,7 @@ export class DrawPad {
     e.preventDefault();
     this.canvas.setPointerCapture?.(e.pointerId);
     this.drawing = true;
+    this.container.classList.add('has-ink');
     this.last = this._point(e);
     this._line(this.last, this.last);
   }
@@ -95,6 +96,7 @@ export class DrawPad {
   reset() {
     this.emit.cancel();
     this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    this.container.classList.remove('has-ink');
     this.strokes = 0;
   }
 
