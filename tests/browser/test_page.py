@@ -115,6 +115,17 @@ def test_a_short_training_run_moves_the_cost_chart_draws_everything_and_ends(pag
         s = heat.nth(i).evaluate(CANVAS_STATS)
         assert s["drawn"] == s["w"] * s["h"] and s["colours"] > 20, s
     assert page.locator("canvas.heatmap").first.evaluate("c => [c.width, c.height]") == [401, 25]
+    # hovering a weight shows its value; hovering a unit its activation
+    page.locator("canvas.heatmap").first.hover(position={"x": 1, "y": 1})
+    expect(page.locator(".heat-readout").first).to_have_text(re.compile(r"to unit 1 from bias: -?\d+\.\d{3}$"))
+    page.evaluate("window.scrollTo(0, 0)")
+    box = page.locator("#network canvas.net-units").bounding_box()
+    # sweep across the middle of the diagram until the pointer is over a unit
+    for fx in [x / 100 for x in range(20, 90, 2)]:
+        page.mouse.move(box["x"] + fx * box["width"], box["y"] + 0.45 * box["height"])
+        if page.locator(".net-tip").is_visible():
+            break
+    expect(page.locator(".net-tip")).to_have_text(re.compile(r"(input pixel \(row \d+, column \d+\)|hidden layer 1, unit \d+|output “\d”): activation \d\.\d{3}"))
     units = page.locator("#hiddenunits canvas").evaluate(CANVAS_STATS)
     assert units["w"] == 5 * 21 + 1 and units["colours"] > 50, units
 

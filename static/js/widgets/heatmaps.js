@@ -66,12 +66,28 @@ export class WeightHeatmaps {
       const canvas = el('canvas', { class: 'heatmap', role: 'img',
         'aria-label': `Θ${l + 1}: weights from layer ${l + 1} (${t.rows - 1} units + bias) to layer ${l + 2} (${t.cols} units)` });
       const legend = el('div', { class: 'legend' });
+      const readout = el('span', { class: 'heat-readout', 'aria-live': 'off' });
       const fig = el('figure', { class: 'heatmap-figure' }, [
-        el('figcaption', { text: `Θ${l + 1}  ${t.cols} × ${t.rows} (to × from, bias first column)` }), canvas, legend,
+        el('figcaption', {}, [`Θ${l + 1}  ${t.cols} × ${t.rows} (to × from, bias first column) `, readout]), canvas, legend,
       ]);
       this.container.append(fig);
-      return { rows: t.rows, cols: t.cols, canvas, legend, img: null };
+      canvas.addEventListener('pointermove', (e) => this._hover(l, e));
+      canvas.addEventListener('pointerleave', () => { readout.textContent = ''; });
+      return { rows: t.rows, cols: t.cols, canvas, legend, readout, img: null };
     });
+  }
+
+  _hover(l, e) {
+    const it = this.items[l], t = this.thetas && this.thetas[l];
+    if (!it || !t) return;
+    const r = it.canvas.getBoundingClientRect();
+    const W = it.canvas.width, H = it.canvas.height;
+    const c = it.canvas; // content box: the border is not part of the map
+    const x = Math.max(0, Math.min(W - 1, Math.floor(((e.clientX - r.left - c.clientLeft) / c.clientWidth) * W)));
+    const y = Math.max(0, Math.min(H - 1, Math.floor(((e.clientY - r.top - c.clientTop) / c.clientHeight) * H)));
+    const [i, j] = this.options.transpose ? [x, y] : [y, x]; // i: from (0 = bias), j: to
+    const from = i === 0 ? 'bias' : `unit ${i}`;
+    it.readout.textContent = `· to unit ${j + 1} from ${from}: ${t.data[i * t.cols + j].toFixed(3)}`;
   }
 
   /**
@@ -81,6 +97,7 @@ export class WeightHeatmaps {
   update({ thetas }) {
     if (!thetas || !thetas.length) return;
     this._ensure(thetas);
+    this.thetas = thetas;
     const pal = THEMES[themeName()];
     const lut = divergingLUT(pal, LUT_SIZE);
     thetas.forEach((t, l) => {

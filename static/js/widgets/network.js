@@ -4,7 +4,7 @@
  * its size. Big layers are summarised (see netlayout.js).
  * @module widgets/network
  */
-import { layoutNetwork, topEdges, edgeBudget } from '../netlayout.js';
+import { layoutNetwork, topEdges, edgeBudget, hitUnit } from '../netlayout.js';
 import { THEMES, sequential, css } from '../colors.js';
 import { fitCanvas, themeName } from './canvas.js';
 
@@ -24,6 +24,11 @@ export class NetworkDiagram {
     this.caption = container.querySelector('[data-role=caption]');
     this.edgeKey = null;
     this.width = container.clientWidth || 600;
+    this.tip = container.appendChild(document.createElement('div'));
+    this.tip.className = 'net-tip';
+    this.tip.hidden = true;
+    this.canvas.addEventListener('pointermove', (e) => this._hover(e));
+    this.canvas.addEventListener('pointerleave', () => { this.tip.hidden = true; });
     this.reset();
     // the width comes from the observer, so draw() never forces a layout mid-frame
     new ResizeObserver((entries) => {
@@ -136,6 +141,27 @@ export class NetworkDiagram {
         ? `Edges: the ${shown.toLocaleString()} strongest of ${total.toLocaleString()} weights (blue +, orange −, thicker = larger).`
         : `Edges: all ${total.toLocaleString()} weights (blue +, orange −, thicker = larger).`;
     }
+  }
+
+  _hover(e) {
+    if (!this.layout) return;
+    const r = this.canvas.getBoundingClientRect();
+    const x = e.clientX - r.left, y = e.clientY - r.top;
+    const L = this.layout.layers.length;
+    for (let l = 0; l < L; l++) {
+      const i = hitUnit(this.layout.layers[l], x, y);
+      if (i < 0) continue;
+      const act = this._act(l);
+      const names = this.structure.classNames || [];
+      const layer = this.layout.layers[l];
+      const what = l === 0 ? (layer.kind === 'image' ? `input pixel (row ${Math.floor(i / layer.gridCols) + 1}, column ${(i % layer.gridCols) + 1})` : `input x${i + 1}`) : l === L - 1 ? `output “${names[i] ?? i}”` : `hidden layer ${l}, unit ${i + 1}`;
+      this.tip.textContent = act ? `${what}: activation ${Number(act[i]).toFixed(3)}` : what;
+      this.tip.style.left = `${Math.min(x + 12, this.width - 220)}px`;
+      this.tip.style.top = `${y + 12}px`;
+      this.tip.hidden = false;
+      return;
+    }
+    this.tip.hidden = true;
   }
 
   _act(l) {
