@@ -1,0 +1,320 @@
+"""Time one cost+gradient evaluation of the engine against the floor, the post and scikit-learn.
+
+Usage: ``python bench/engine.py [--quick] [--threads N] [--repeats K]``
+
+For each problem size and dtype, in one run and interleaved (every round runs
+every candidate once, in a rotated order; figures are medians over rounds):
+
+- **engine**: ``server.network.loss_and_grad`` with a preallocated gradient, as a fit calls it;
+- **floor**: only the five matrix products one evaluation needs (forward ``X@W1``,
+  ``h@W2``; backward ``h.T@d2``, ``d2@W2.T``, ``X.T@d1``), same dtype, preallocated outputs;
+- **post**: ``bench/post_baseline.py``, the post's separate cost and gradient calls
+  (float64, as in the post: its ``hstack`` of float64 ones promotes float32 data anyway);
+- **sklearn**: ``MLPClassifier(activation="logistic", alpha=lambda)._loss_grad_lbfgs``,
+  the function its L-BFGS fit evaluates, on the same data and weights.
+
+Before timing, the post's and scikit-learn's cost and gradient are checked against
+the engine's, so that the same quantity is being timed. During the timing, BLAS
+threads are limited as ``NeuralNetwork.fit`` limits them (numpy's pool ``N``
+threads, every other pool 1).
+
+The last section times whole L-BFGS-B fits with the engine's thread limits and
+with them disabled (``server.network._BlasLimits`` replaced by a no-op), to show
+what two busy OpenBLAS pools cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+
+# `python bench/<script>.py` puts bench/ on sys.path; _util puts the repository there.
+from _util import blas_summary, fmt_ms, interleaved, markdown_table, median, random_problem
+from post_baseline import PostNeuralNetwork
+
+import server.network as network
+from server.network import NeuralNetwork, layer_table, loss_and_grad, unpack
+
+LAMBDA = 1.0
+# (label, m, n, hidden, p, repeats)
+FULL_CASES = [
+    ("5000x400->25->10", 5000, 400, 25, 10, 41),
+    ("60000x784->128->10", 60000, 784, 128, 10, 9),
+]
+QUICK_CASES = [("500x40->16->10", 500, 40, 16, 10, 3)]
+TOLERANCE = {"float64": 1e-9, "float32": 1e-3}
+
+
+def initial_flat(sizes, seed=0):
+    """Return flat float64 thetas initialised as the engine does."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        bound = np.sqrt(6.0 / (n_in + n_out))
+        parts.append(rng.uniform(-bound, bound, size=(n_in + 1, n_out)).ravel())
+    return np.concatenate(parts)
+
+
+def rel_diff(a, b):
+    """Return ``|a - b| / |a|`` for scalars or arrays (2-norm)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.linalg.norm(a - b) / np.linalg.norm(a))
+
+
+# --------------------------------------------------------------------------
+# The candidates: each builder returns a zero-argument callable for one evaluation.
+
+
+def engine_eval(flat, table, X, Y):
+    grad = np.empty_like(flat)
+    return lambda: loss_and_grad(flat, table, X, Y, LAMBDA, grad_out=grad)
+
+
+def floor_eval(X, h, p):
+    """Return the five bare matrix products of one evaluation on ``X``, outputs preallocated."""
+    rng = np.random.default_rng(1)
+    (m, n), dtype = X.shape, X.dtype
+    W1, W2 = rng.random((n, h)).astype(dtype), rng.random((h, p)).astype(dtype)
+    A1, D2 = rng.random((m, h)).astype(dtype), rng.random((m, p)).astype(dtype)
+    Z1, Z2, D1 = np.empty((m, h), dtype), np.empty((m, p), dtype), np.empty((m, h), dtype)
+    G1, G2 = np.empty((n, h), dtype), np.empty((h, p), dtype)
+
+    def run():
+        np.matmul(X, W1, out=Z1)  # forward
+        np.matmul(A1, W2, out=Z2)
+        np.matmul(A1.T, D2, out=G2)  # backward
+        np.matmul(D2, W2.T, out=D1)
+        np.matmul(X.T, D1, out=G1)
+
+    return run
+
+
+def post_eval(flat64, sizes, X, Y):
+    """Return the post's evaluation (its two calls) and its (cost, grad) for the check."""
+    post = PostNeuralNetwork(tuple(sizes[1:-1]), regularization_parameter=LAMBDA)
+    post._thetas_sizes = [(a + 1, b) for a, b in zip(sizes[:-1], sizes[1:])]
+    x = flat64.copy()
+
+    def run():
+        cost = post._cost(x, X, Y)
+        grad = np.asarray(post._gradient(x, X, Y))  # what scipy does with the returned list
+        return cost, grad
+
+    return run
+
+
+def sklearn_eval(flat64, sizes, X, y, Y, dtype):
+    """Return scikit-learn's L-BFGS objective at our weights, or raise with a reason."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(hidden_layer_sizes=tuple(sizes[1:-1]), activation="logistic",
+                        solver="lbfgs", alpha=LAMBDA, max_iter=1, random_state=0)
+    # A one-iteration fit on a small slice sets up the private attributes the
+    # objective needs (coefs_, intercepts_, _coef_indptr, out_activation_...).
+    # One-hot targets make it a multi-label problem: sigmoid outputs and binary
+    # cross-entropy summed over them, the engine's cost (softmax otherwise).
+    idx = np.concatenate([np.flatnonzero(y == c)[:3] for c in range(Y.shape[1])])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X[idx], Y[idx].astype(np.int64))
+    if list(clf.classes_) != list(range(Y.shape[1])) or clf.out_activation_ != "logistic":
+        raise RuntimeError(f"unexpected set-up: classes {clf.classes_}, {clf.out_activation_}")
+    # Our thetas (row 0 = bias) -> sklearn's packed [W1, W2, ..., b1, b2, ...].
+    thetas = unpack(flat64, layer_table(sizes))
+    packed = np.concatenate([t[1:].ravel() for t in thetas] + [t[0] for t in thetas])
+    packed = packed.astype(dtype)
+    n_layers = len(sizes)
+    activations = [X] + [None] * (n_layers - 1)
+    deltas = [None] * (n_layers - 1)
+    coef_grads = [np.empty((a, b), dtype=dtype) for a, b in zip(sizes[:-1], sizes[1:])]
+    intercept_grads = [np.empty(b, dtype=dtype) for b in sizes[1:]]
+    Ys = Y.astype(dtype)
+
+    def run():
+        loss, grad = clf._loss_grad_lbfgs(packed, X, Ys, None, activations, deltas,
+                                          coef_grads, intercept_grads)
+        return loss, grad
+
+    # Map sklearn's gradient back to our layout for the check.
+    def to_ours(grad):
+        out, start = [], 0
+        w_parts = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            w_parts.append(grad[start:start + a * b].reshape(a, b))
+            start += a * b
+        for w, b in zip(w_parts, sizes[1:]):
+            out.append(np.vstack([grad[start:start + b][None, :], w]).ravel())
+            start += b
+        return np.concatenate(out)
+
+    return run, to_ours
+
+
+# --------------------------------------------------------------------------
+
+
+def time_case(label, m, n, h, p, repeats, n_threads, notes):
+    """Time every candidate in both dtypes, interleaved in one block; return table rows."""
+    sizes = (n, h, p)
+    table = layer_table(sizes)
+    flat64 = initial_flat(sizes)
+    X64, y, Y64 = random_problem(m, n, p, dtype="float64", seed=0)
+    ref_cost, ref_grad, _ = loss_and_grad(flat64, table, X64, Y64, LAMBDA)
+    candidates = {}
+    run = post_eval(flat64, sizes, X64, Y64)
+    c, g = run()
+    notes.append(f"{label}: post's cost and gradient vs the engine's (float64): relative "
+                 f"difference {max(rel_diff(ref_cost, c), rel_diff(ref_grad, g)):.1e}")
+    candidates["post"] = run
+    for dtype in ("float64", "float32"):
+        X, Y = X64.astype(dtype), Y64.astype(dtype)
+        flat = flat64.astype(dtype)
+        candidates[f"engine {dtype}"] = engine_eval(flat, table, X, Y)
+        candidates[f"floor {dtype}"] = floor_eval(X, h, p)
+        cost, grad, _ = loss_and_grad(flat, table, X, Y, LAMBDA)
+        check = f"engine {max(rel_diff(ref_cost, cost), rel_diff(ref_grad, grad)):.1e}"
+        try:
+            run, to_ours = sklearn_eval(flat64, sizes, X, y, Y, dtype)
+            c, g = run()
+            d = max(rel_diff(ref_cost, c), rel_diff(ref_grad, to_ours(g)))
+            check += f", sklearn {d:.1e}"
+            if d > TOLERANCE[dtype]:
+                raise RuntimeError(f"cost/gradient differ from the engine's by {d:.1e}")
+            candidates[f"sklearn {dtype}"] = run
+        except Exception as e:  # a private API: skip it rather than fail the bench
+            notes.append(f"scikit-learn skipped on {label} {dtype}: {type(e).__name__}: {e}")
+        notes.append(f"{label} {dtype}: cost and gradient vs the float64 engine: relative "
+                     f"difference {check}")
+    with network._BlasLimits(n_threads):
+        times = interleaved(candidates, repeats)
+    print(f"  {label}: {repeats} rounds of {len(candidates)} candidates", file=sys.stderr,
+          flush=True)
+    rows = {}
+    for stat, fn in (("median", median), ("min", min)):
+        t = {name: fn(v) for name, v in times.items()}
+        rows[stat] = []
+        for dtype in ("float64", "float32"):
+            eng, flo, sk = t[f"engine {dtype}"], t[f"floor {dtype}"], t.get(f"sklearn {dtype}")
+            rows[stat].append([
+                label, dtype, fmt_ms(eng), fmt_ms(flo), f"{eng / flo:.2f}x",
+                fmt_ms(t["post"]), f"{t['post'] / eng:.2f}x",
+                fmt_ms(sk) if sk else "-", f"{eng / sk:.2f}x" if sk else "-",
+            ])
+    return rows
+
+
+class _NoLimits:
+    """Stands in for ``server.network._BlasLimits``: leaves every pool as it is."""
+
+    def __init__(self, n_threads):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def time_fits(m, n, h, p, iters, repeats, optimizer):
+    """Return median times ``(limited fit, unlimited fit, its evaluations alone)`` and n_fev.
+
+    "Its evaluations alone" is ``n_fev`` calls of ``loss_and_grad`` under the same
+    limits: what the fit would cost with no optimizer or bookkeeping around it.
+    """
+    X, y, Y = random_problem(m, n, p, seed=2)
+
+    def fit():
+        model = NeuralNetwork(hidden_layers=(h,), regularization_parameter=LAMBDA,
+                              max_iter=iters, optimizer=optimizer, random_state=0)
+        return model.fit(X, y)
+
+    limits = network._BlasLimits
+
+    def unlimited():
+        network._BlasLimits = _NoLimits
+        try:
+            fit()
+        finally:
+            network._BlasLimits = limits
+
+    n_fev = fit().n_fev_  # also the warm-up of every path
+    sizes = (n, h, p)
+    table, flat = layer_table(sizes), initial_flat(sizes)
+    grad = np.empty_like(flat)
+
+    def evaluations():
+        with limits(os.cpu_count() or 1):  # what fit does with n_threads=None
+            for _ in range(n_fev):
+                loss_and_grad(flat, table, X, Y, LAMBDA, grad_out=grad)
+
+    times = interleaved({"limited": fit, "unlimited": unlimited, "evaluations": evaluations},
+                        repeats, warmup=0)
+    return median(times["limited"]), median(times["unlimited"]), median(times["evaluations"]), n_fev
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a tiny smoke run")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="numpy BLAS threads while timing (default: every core, as fit)")
+    parser.add_argument("--repeats", type=int, default=None, help="rounds per case")
+    args = parser.parse_args(argv)
+    n_threads = args.threads or os.cpu_count() or 1
+    cases = QUICK_CASES if args.quick else FULL_CASES
+    start = time.perf_counter()
+
+    print("## Engine benchmark\n")
+    print(f"numpy {np.__version__}, {os.cpu_count()} cores; thread pools at start:")
+    for line in blas_summary():
+        print(f"- {line}")
+    print(f"\nEvaluation timing: numpy's BLAS pool limited to {n_threads} thread(s), other "
+          f"pools to 1 (as in fit); lambda = {LAMBDA}; random uniform [0, 1] inputs, random "
+          "labels; medians of interleaved rounds.\n")
+
+    rows, notes = {"median": [], "min": []}, []
+    for label, m, n, h, p, repeats in cases:
+        case_rows = time_case(label, m, n, h, p, args.repeats or repeats, n_threads, notes)
+        for stat in rows:
+            rows[stat] += case_rows[stat]
+    headers = ["problem", "dtype", "engine ms", "floor ms", "engine / floor", "post ms (float64)",
+               "post / engine", "sklearn ms", "engine / sklearn"]
+    print("Medians:\n")
+    print(markdown_table(headers, rows["median"]))
+    print("\nMinimums (the least disturbed round of each candidate):\n")
+    print(markdown_table(headers, rows["min"]))
+    print()
+    for note in notes:
+        print(f"- {note}")
+
+    if args.quick:
+        fit_case, fit_iters, fit_repeats = (500, 40, 16, 10), {"L-BFGS-B": 5, "TNC": 2}, 1
+    else:
+        # TNC makes ~10 evaluations per iteration: fewer iterations keep the run short.
+        fit_case, fit_iters, fit_repeats = (5000, 400, 25, 10), {"L-BFGS-B": 30, "TNC": 10}, 3
+    m, n, h, p = fit_case
+    print(f"\n### Whole fits: BLAS limits on vs off\n\n{m}x{n}->{h}->{p}, lambda = {LAMBDA}, "
+          "float64, `n_threads=None` (numpy's pool: every core, other pools: 1 thread); "
+          "limits off = `server.network._BlasLimits` replaced by a no-op, so numpy's and "
+          f"scipy's OpenBLAS pools both keep their default threads; medians of {fit_repeats} "
+          "interleaved rounds.\n")
+    fit_rows = []
+    for optimizer, iters in fit_iters.items():
+        limited, unlimited, evals, fev = time_fits(m, n, h, p, iters, fit_repeats, optimizer)
+        fit_rows.append([optimizer, iters, fev, f"{limited:.2f}", f"{unlimited:.2f}",
+                         f"{unlimited / limited:.2f}x", f"{evals:.2f}", f"{limited / evals:.2f}x"])
+    print(markdown_table(["optimizer", "iterations", "evaluations", "limits on s",
+                          "limits off s", "off / on", "evaluations alone s",
+                          "fit (on) / evaluations alone"], fit_rows))
+    print(f"\nTotal bench time: {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

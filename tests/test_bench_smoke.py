@@ -1,0 +1,38 @@
+"""The benchmark scripts still run: their --quick modes print their tables."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_bench(script):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), "--quick"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def table_rows(output, first_cell):
+    return [line for line in output.splitlines() if line.startswith(f"| {first_cell}")]
+
+
+def test_engine_bench_prints_the_evaluation_and_fit_tables():
+    out = run_bench("engine.py")
+    assert "| problem | dtype | engine ms | floor ms |" in out
+    rows = table_rows(out, "500x40->16->10")
+    assert len(rows) == 4  # float64 and float32, medians and minimums
+    assert "| optimizer | iterations | evaluations |" in out
+    assert table_rows(out, "L-BFGS-B") and table_rows(out, "TNC")
+
+
+def test_accuracy_bench_prints_its_table():
+    pytest.importorskip("server.datasets")
+    out = run_bench("accuracy.py")
+    assert "| model | test accuracy | test error |" in out
+    assert table_rows(out, "digits20") and table_rows(out, "MNIST")
