@@ -294,22 +294,24 @@ class Run:
         return self.result is not None
 
     def pause(self):
-        with self._cond:
-            self._paused, self._stepping = True, False
-            self._cond.notify_all()
-        self._announce("paused")
+        self._control(paused=True, stepping=False, state="paused")
 
     def resume(self):
-        with self._cond:
-            self._paused = self._stepping = False
-            self._cond.notify_all()
-        self._announce("running")
+        self._control(paused=False, stepping=False, state="running")
 
     def step(self):
+        self._control(paused=False, stepping=True, state="running", stepping_state=True)
+
+    def _control(self, paused, stepping, state, stepping_state=False):
+        # The reply is queued under the lock, before the worker can wake and
+        # queue its own `state` (the "paused" after a step): they arrive in order.
         with self._cond:
-            self._paused, self._stepping = False, True
+            self._paused, self._stepping = paused, stepping
+            if stepping_state:
+                self._announce(state, stepping=True)
+            else:
+                self._announce(state)
             self._cond.notify_all()
-        self._announce("running", stepping=True)
 
     def set_delay(self, delay_ms):
         with self._cond:
@@ -317,13 +319,13 @@ class Run:
             self._cond.notify_all()
 
     def stop(self):
-        self._stop.set()
+        with self._cond:
+            if not self.finished and not self._stop.is_set():
+                self._announce("stopping")
+            self._stop.set()
+            self._cond.notify_all()
         if self.model is not None:
             self.model.stop()
-        with self._cond:
-            self._cond.notify_all()
-        if not self.finished:
-            self._announce("stopping")
 
     def _announce(self, value, **extra):
         if self.finished:
@@ -472,7 +474,7 @@ class Run:
         np.add.at(confusion, (true_i[known], pred_i[known]), 1)
         wrong = np.flatnonzero(predicted != y_test)
         last = self.history[-1] if self.history else {}
-        self.result = protocol.done(
+        result = protocol.done(
             self.id, reason, model.message_,
             n_iter=int(model.n_iter_), n_fev=int(model.n_fev_),
             elapsed=round(float(model.fit_time_), 4),
@@ -484,8 +486,14 @@ class Run:
             confusion_matrix=confusion.tolist(),
             misclassified=wrong[:self.lab.max_misclassified].tolist(),
             n_misclassified=int(wrong.size))
-        self.state = "done"
-        self.session.put(self.result)
+        self._publish(result)
+
+    def _publish(self, result):
+        """Send `done`; under the lock so that no `state` can follow it."""
+        with self._cond:
+            self.result = result
+            self.state = "done"
+            self.session.put(result)
         self.session.run_finished(self)
 
     def _finish_with_error(self, exc):
@@ -496,14 +504,11 @@ class Run:
             reason, message = "error", str(exc)
         else:
             reason, message = "error", f"internal error: {exc!r}"
-        self.result = protocol.done(self.id, reason, message,
-                                    n_iter=len(self.history), n_fev=None, elapsed=None,
-                                    cost=None, train_accuracy=None, val_accuracy=None,
-                                    test_accuracy=None, confusion_matrix=None,
-                                    misclassified=[])
-        self.state = "done"
-        self.session.put(self.result)
-        self.session.run_finished(self)
+        result = protocol.done(self.id, reason, message,
+                               n_iter=len(self.history), n_fev=None, elapsed=None,
+                               cost=None, train_accuracy=None, val_accuracy=None,
+                               test_accuracy=None, confusion_matrix=None, misclassified=[])
+        self._publish(result)
 
     # -- the trained model ----------------------------------------------------
 
