@@ -194,7 +194,7 @@ def test_a_slow_client_does_not_slow_training(session_factory):
     slow_done = slow.wait_for("done", timeout=60)
     # 150 iterations + 150 weights frames would take > 6 s at 20 ms each; the run
     # itself is not held back, intermediate frames are coalesced instead.
-    assert slow_done["elapsed"] < 1.0 + 3 * fast_done["elapsed"]
+    assert slow_done["elapsed"] < 2.0 + 3 * fast_done["elapsed"]
     iterations = [m["iteration"] for m in slow.of("iteration")]
     assert iterations[-1] == 150 and iterations == sorted(set(iterations))
     assert len(iterations) < 150
