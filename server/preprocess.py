@@ -13,7 +13,13 @@ network like the digits it learned from:
   which is exactly how ``digits20`` was made from MNIST (its box is
   20 * 20/28 = 14.3 pixels).  Going through 28x28 scored better on the
   robustness benchmark than resampling straight to 20x20 (93.2% against 92.2%
-  on 600 canvases, 93.0% untouched).
+  on 600 canvases, 93.0% untouched).  Strokes whose width lies outside the
+  10th-90th percentile of MNIST's (as this pipeline measures it) are thinned
+  or thickened to the range, in a 56x56 working frame so the change can be a
+  fraction of a pixel: on the robustness benchmark (a model trained on
+  digits20) this cut the mean accuracy drop from 0.70 to 0.33 points on seeds
+  3-5, where it was chosen, and from 1.87 to 1.27 on seeds 0-2.  It cannot
+  mend strokes so thin they broke, nor loops that thick strokes filled.
 * optdigits (8x8): the UCI digits fill their 32x32 bitmap's height (the longer
   side; measured: every training digit touches the top and bottom rows), are
   centred by their box, binarised, and each 8x8 cell counts the ink in a 4x4
@@ -32,12 +38,20 @@ canvas whose background is transparent.
 from __future__ import annotations
 
 import numpy as np
+import scipy.ndimage as ndi
+import scipy.sparse as sp
 
 MNIST_FRAME = 28
 MNIST_BOX = 20
 MNIST_CENTRE = 14.0  # index coordinates of the mean MNIST centre of mass
 INK_THRESHOLD = 0.1  # ink level (0..1, after background removal) that counts as ink
 SEMEION_MAX_STRETCH = 2.0
+# Percentiles of the stroke width (in 28x28 pixels) this pipeline measures on
+# MNIST's first 3,000 training digits drawn 10x on a canvas (median 2.68): strokes
+# outside the range are thinned or thickened to it (see the module docstring).
+STROKE_WIDTH_RANGE = (1.96, 3.72)
+_WORK = 2  # the MNIST style works in a 56x56 frame so widths change by fractions of a pixel
+_CROSS = ndi.generate_binary_structure(2, 1)
 MAX_CANVAS_SIDE = 4096
 
 
@@ -59,6 +73,20 @@ def area_weights(n_in: int, n_out: int, scale: float, offset: float = 0.0) -> np
     return np.clip(hi - lo, 0.0, None)
 
 
+def resample(rows: np.ndarray, image: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Return ``rows @ image @ cols.T`` for one image, with the weights as sparse matrices.
+
+    The weights are banded, and scipy's sparse product does not go through BLAS:
+    a threaded BLAS product of this size took 25-35 ms instead of 0.1 ms while
+    training threads kept both cores busy (measured), waiting for a free core.
+
+    Returns
+    -------
+    ndarray of float64, shape (rows.shape[0], cols.shape[0])
+    """
+    return np.asarray((sp.csr_array(cols) @ (sp.csr_array(rows) @ image).T).T)
+
+
 def area_resize(images: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
     """Area-average whole images to ``out_shape`` (anti-aliased down-scaling).
 
@@ -74,7 +102,10 @@ def area_resize(images: np.ndarray, out_shape: tuple[int, int]) -> np.ndarray:
     h, w = images.shape[-2:]
     rows = area_weights(h, out_shape[0], out_shape[0] / h)  # (H, h)
     cols = area_weights(w, out_shape[1], out_shape[1] / w)  # (W, w)
-    return rows @ np.asarray(images, dtype=np.float64) @ cols.T
+    images = np.asarray(images, dtype=np.float64)
+    if images.ndim == 2:  # one drawing: keep it off BLAS (see resample)
+        return resample(rows, images, cols)
+    return rows @ images @ cols.T  # a batch: BLAS is the fast way
 
 
 # --------------------------------------------------------------------------- ink
@@ -98,13 +129,13 @@ def ink_map(image) -> np.ndarray:
     a = _to_unit_float(a)
     if a.ndim == 2:
         return _contrast_with_border(a)
-    gray = a[:, :, :3] @ np.array([0.299, 0.587, 0.114])  # (H, W) luma
+    gray = 0.299 * a[:, :, 0] + 0.587 * a[:, :, 1] + 0.114 * a[:, :, 2]  # (H, W) luma
     if a.shape[2] == 3:
         return _contrast_with_border(gray)
     alpha = a[:, :, 3]
     if np.median(_border(alpha)) < 0.5:  # transparent canvas: strokes are the opaque part
         return alpha.copy()
-    backdrop = np.median(_border(gray)[_border(alpha) > 0.5])
+    backdrop = np.median(_border(gray)[_border(alpha) >= 0.5])  # the opaque border's colour
     return _contrast_with_border(alpha * gray + (1.0 - alpha) * backdrop)
 
 
@@ -117,9 +148,11 @@ def _to_unit_float(a: np.ndarray) -> np.ndarray:
                              f"[{a.min()}, {a.max()}]")
         return a / 255.0
     if np.issubdtype(a.dtype, np.floating):
-        if not np.isfinite(a).all() or a.min() < 0.0 or a.max() > 1.0:
+        if not np.isfinite(a).all():
+            raise ValueError("float image values must be finite and in [0, 1], got NaN or inf")
+        if a.min() < 0.0 or a.max() > 1.0:
             raise ValueError(f"float image values must be finite and in [0, 1], got "
-                             f"[{np.nanmin(a)}, {np.nanmax(a)}]")
+                             f"[{a.min()}, {a.max()}]")
         return a.astype(np.float64)
     raise ValueError(f"image dtype must be uint8, bool or float, got {a.dtype}")
 
@@ -171,14 +204,14 @@ def fit_into_box(crop: np.ndarray, box: float, out_shape: tuple[int, int],
         sy, sx = min(sy, max_stretch * sx), min(sx, max_stretch * sy)
     rows = area_weights(h, out_shape[0], sy, (out_shape[0] - sy * h) / 2)  # (H, h)
     cols = area_weights(w, out_shape[1], sx, (out_shape[1] - sx * w) / 2)  # (W, w)
-    return rows @ crop @ cols.T
+    return resample(rows, crop, cols)
 
 
 def centre_of_mass(img: np.ndarray) -> tuple[float, float]:
     """Return the (row, column) centre of mass in index coordinates."""
     total = img.sum()
-    return (float(np.arange(img.shape[0]) @ img.sum(axis=1) / total),
-            float(np.arange(img.shape[1]) @ img.sum(axis=0) / total))
+    return (float((np.arange(img.shape[0]) * img.sum(axis=1)).sum() / total),
+            float((np.arange(img.shape[1]) * img.sum(axis=0)).sum() / total))
 
 
 def place_by_centre_of_mass(crop: np.ndarray, box: float, frame: int,
@@ -196,14 +229,55 @@ def place_by_centre_of_mass(crop: np.ndarray, box: float, frame: int,
     cy, cx = centre_of_mass(crop)  # index coordinates; +0.5 makes them continuous
     rows = area_weights(crop.shape[0], frame, scale, target + 0.5 - scale * (cy + 0.5))
     cols = area_weights(crop.shape[1], frame, scale, target + 0.5 - scale * (cx + 0.5))
-    return rows @ crop @ cols.T  # (frame, h) @ (h, w) @ (w, frame)
+    return resample(rows, crop, cols)  # (frame, h) @ (h, w) @ (w, frame)
+
+
+def stroke_width(frame: np.ndarray) -> float:
+    """Estimate the mean stroke width in pixels: ink mass over half the outline.
+
+    A stroke of length L and width w has mass L*w and an outline of about 2L
+    pixels (those of the >= 0.5 region with a background 4-neighbour).
+    """
+    solid = frame >= 0.5
+    outline = np.count_nonzero(solid & ~ndi.binary_erosion(solid))
+    return 2.0 * float(frame.sum()) / max(outline, 1)
+
+
+def change_stroke_width(frame: np.ndarray, pixels: float) -> np.ndarray:
+    """Thicken (``pixels`` > 0) or thin the strokes of a gray frame by ``pixels``.
+
+    A grey dilation or erosion with a 3x3 cross changes a width by 2 pixels; a
+    fractional step is a blend with the next one.
+    """
+    op = ndi.grey_dilation if pixels > 0 else ndi.grey_erosion
+    steps = abs(pixels) / 2.0
+    for _ in range(int(steps)):
+        frame = op(frame, footprint=_CROSS)
+    frac = steps - int(steps)
+    return (1.0 - frac) * frame + frac * op(frame, footprint=_CROSS) if frac else frame
+
+
+def _mnist_frame(crop: np.ndarray, normalize_stroke: bool) -> np.ndarray:
+    """Place ``crop`` MNIST's way, its stroke width brought into ``STROKE_WIDTH_RANGE``."""
+    fine = place_by_centre_of_mass(crop, _WORK * MNIST_BOX, _WORK * MNIST_FRAME,
+                                   _WORK * (MNIST_CENTRE + 0.5) - 0.5)  # (56, 56)
+    low, high = STROKE_WIDTH_RANGE
+    for _ in range(3 if normalize_stroke else 0):
+        # Strokes under ~2 pixels read too wide (each pixel is outline on both
+        # sides), so a thin stroke is corrected in steps, re-measuring each time.
+        width = stroke_width(fine) / _WORK  # in 28x28 pixels
+        if low - 0.05 <= width <= high + 0.05:
+            break
+        fine = change_stroke_width(fine, _WORK * (min(max(width, low), high) - width))
+    return area_resize(fine, (MNIST_FRAME, MNIST_FRAME))
 
 
 def _style_for(image_shape) -> str:
     return {(8, 8): "optdigits", (16, 16): "semeion"}.get(tuple(image_shape), "mnist")
 
 
-def preprocess_drawing(image, image_shape, return_steps: bool = False, *, style: str | None = None):
+def preprocess_drawing(image, image_shape, return_steps: bool = False, *, style: str | None = None,
+                       normalize_stroke: bool = True):
     """Prepare a canvas drawing the way the data set's digits were prepared.
 
     Parameters
@@ -217,6 +291,9 @@ def preprocess_drawing(image, image_shape, return_steps: bool = False, *, style:
     style : {"mnist", "optdigits", "semeion"}, optional
         The recipe; by default chosen from ``image_shape`` ((8, 8) optdigits,
         (16, 16) semeion, anything else MNIST's scaled to the shape).
+    normalize_stroke : bool, default True
+        MNIST style only: strokes whose width lies outside ``STROKE_WIDTH_RANGE``
+        are thinned or thickened to its nearest end.
 
     Returns
     -------
@@ -243,8 +320,7 @@ def preprocess_drawing(image, image_shape, return_steps: bool = False, *, style:
     rows, cols = ink_box(steps["ink"])
     crop = steps["cropped"] = steps["ink"][rows, cols]
     if style == "mnist":
-        frame = steps["centred"] = place_by_centre_of_mass(crop, MNIST_BOX, MNIST_FRAME,
-                                                           MNIST_CENTRE)
+        frame = steps["centred"] = _mnist_frame(crop, normalize_stroke)
         out = frame if shape == (MNIST_FRAME,) * 2 else area_resize(frame, shape)
     elif style == "optdigits":
         boxed = steps["boxed"] = fit_into_box(crop, 4 * min(shape),
