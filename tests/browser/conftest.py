@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -57,13 +58,11 @@ def watch(page):
 
     def route(route):
         url = route.request.url
-        host = url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
-        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1")) or url.startswith("data:"):
+        if url.startswith("data:") or urlparse(url).hostname == "127.0.0.1":
             route.continue_()
         else:
             w.blocked.append(url)
             route.abort()
-        return host
 
     page.route("**/*", route)
     page.on("console", lambda m: m.type == "error" and w.console_errors.append(m.text))

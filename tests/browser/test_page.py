@@ -88,6 +88,16 @@ def test_page_loads_with_the_fixed_controls_and_nothing_leaves_localhost(page, l
     page.screenshot(path=screenshots / "01-idle.png")
 
 
+def test_the_guard_really_blocks_and_records_a_request_leaving_localhost(page, live_server, watch):
+    """The 'nothing leaves 127.0.0.1' checks above would be vacuous if routing did not work."""
+    open_page(page, live_server)
+    result = page.evaluate("fetch('http://192.0.2.1/probe').then(() => 'loaded', () => 'blocked')")
+    assert result == "blocked"
+    assert watch.blocked == ["http://192.0.2.1/probe"]
+    watch.blocked.clear()
+    watch.console_errors.clear()  # the aborted fetch logs a network error, as it should
+
+
 def test_a_short_training_run_moves_the_cost_chart_draws_everything_and_ends(page, live_server, watch, screenshots):
     open_page(page, live_server, "max_iter=5&random_state=3")
     chart = page.locator("#cost-chart canvas")
@@ -141,6 +151,7 @@ def test_a_short_training_run_moves_the_cost_chart_draws_everything_and_ends(pag
     # backprop checked against central differences on the trained weights
     page.get_by_role("button", name="Check gradients").click()
     expect(page.locator("#gradient-result")).to_contain_text("agrees with the numerical gradient", timeout=20_000)
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=screenshots / "03-done.png", full_page=True)
 
 
@@ -296,9 +307,13 @@ def test_toy_data_shows_a_decision_boundary(page, live_server, watch, screenshot
     expect(page.locator("#units-panel")).to_be_hidden()
     button(page, "Train").click()
     wait_idle_after_run(page)
-    stats = page.locator("canvas.boundary-map").evaluate(CANVAS_STATS)
-    assert [stats["w"], stats["h"]] == [64, 64] and stats["colours"] > 4, stats
+    boundary = page.locator("canvas.boundary-map")
+    # drawn on an animation frame shortly after the final weights
+    page.wait_for_function(f"c => ({CANVAS_STATS})(c).colours > 4", arg=boundary.element_handle(), timeout=5_000)
+    stats = boundary.evaluate(CANVAS_STATS)
+    assert [stats["w"], stats["h"]] == [64, 64] and stats["drawn"] == 64 * 64, stats
     assert page.locator("canvas.boundary-map").evaluate("c => getComputedStyle(c).imageRendering") == "pixelated"
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=screenshots / "06-xor-boundary.png", full_page=True)
 
 

@@ -32,12 +32,19 @@ export class StreamChart {
     this._resize.observe(container);
   }
 
-  /** Forget every point and redraw empty (also rebuilds colours after a theme change). */
+  /** Forget every point and redraw empty (the plot is reused, not rebuilt). */
   reset() {
-    this.x = [];
-    this.nfev = [];
-    this.ys = this.options.series.map(() => []);
-    this._build();
+    if (!this.plot) {
+      this.x = [];
+      this.nfev = [];
+      this.ys = this.options.series.map(() => []);
+      this._build();
+      return;
+    }
+    this.x.length = 0;
+    this.nfev.length = 0;
+    for (const y of this.ys) y.length = 0;
+    this.plot.setData([this.x, ...this.ys]);
   }
 
   /** Rebuild with the current theme's colours, keeping the data. */

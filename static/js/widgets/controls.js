@@ -21,7 +21,13 @@ export class Controls {
     this.buttons = options.buttons || container;
     this.layersBox = container.querySelector('[data-role=layers]');
     this.layers = [];
-    this.form.addEventListener('submit', (e) => { e.preventDefault(); options.onAction('train'); });
+    this.form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      // Enter in a field: take its value first (it has not been blurred, so no change event yet)
+      const active = document.activeElement;
+      if (active && this.form.contains(active) && active.tagName === 'INPUT') active.dispatchEvent(new Event('change'));
+      options.onAction('train');
+    });
     for (const p of PARAMS) {
       if (p.name === 'hidden_layers') continue;
       const input = this.form.elements[p.name];

@@ -37,18 +37,23 @@ export class WeightHeatmaps {
     this.container = container;
     this.options = { transpose: true, ...options };
     this.items = [];
+    this.thetas = null;
+    this.placeholder = el('p', { class: 'empty', text: 'Weights appear here once training starts.' });
+    this.figures = el('div', { class: 'heatmap-list' });
+    container.replaceChildren(this.placeholder, this.figures);
     this.reset();
   }
 
-  /** Remove every heatmap. */
+  /** Hide the maps until new weights arrive (the canvases are kept for the next run). */
   reset() {
-    this.items = [];
-    this.container.replaceChildren(el('p', { class: 'empty', text: 'Weights appear here once training starts.' }));
+    this.thetas = null;
+    this.figures.hidden = true;
+    this.placeholder.hidden = false;
   }
 
   /**
-   * Build the figures for a network's weight shapes before the first weights
-   * arrive, so the page layout settles outside the busy training frames.
+   * Build the figures for a network's weight shapes before training (canvas and
+   * context creation cost tens of ms: not something to do in a training frame).
    * @param {number[]} layerSizes e.g. [400, 25, 10]
    */
   setStructure(layerSizes) {
@@ -61,7 +66,7 @@ export class WeightHeatmaps {
 
   _ensure(thetas) {
     if (this.items.length === thetas.length && this.items.every((it, l) => it.rows === thetas[l].rows && it.cols === thetas[l].cols)) return;
-    this.container.replaceChildren();
+    this.figures.replaceChildren();
     this.items = thetas.map((t, l) => {
       const canvas = el('canvas', { class: 'heatmap', role: 'img',
         'aria-label': `Θ${l + 1}: weights from layer ${l + 1} (${t.rows - 1} units + bias) to layer ${l + 2} (${t.cols} units)` });
@@ -70,7 +75,8 @@ export class WeightHeatmaps {
       const fig = el('figure', { class: 'heatmap-figure' }, [
         el('figcaption', {}, [`Θ${l + 1}  ${t.cols} × ${t.rows} (to × from, bias first column) `, readout]), canvas, legend,
       ]);
-      this.container.append(fig);
+      this.figures.append(fig);
+      dataCanvas(canvas, 1, 1); // create the context now
       canvas.addEventListener('pointermove', (e) => this._hover(l, e));
       canvas.addEventListener('pointerleave', () => { readout.textContent = ''; });
       return { rows: t.rows, cols: t.cols, canvas, legend, readout, img: null };
@@ -98,6 +104,8 @@ export class WeightHeatmaps {
     if (!thetas || !thetas.length) return;
     this._ensure(thetas);
     this.thetas = thetas;
+    this.figures.hidden = false;
+    this.placeholder.hidden = true;
     const pal = THEMES[themeName()];
     const lut = divergingLUT(pal, LUT_SIZE);
     thetas.forEach((t, l) => {

@@ -43,7 +43,6 @@ export class HiddenUnits {
     if (!this.imageShape || layerSizes.length < 3 || layerSizes[0] !== this.imageShape[0] * this.imageShape[1]) return;
     const grid = tileGrid(layerSizes[1], this.imageShape, 1.2);
     dataCanvas(this.canvas, grid.width, grid.height);
-    this.canvas.hidden = false;
   }
 
   /**
