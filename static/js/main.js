@@ -135,6 +135,9 @@ async function loadDataset() {
   $('#units-panel').hidden = !isImage;
   $('#boundary-panel').hidden = isImage;
   $('#h-draw').textContent = isImage ? 'Draw a digit' : 'Input';
+  if (input.kind !== 'sample') $('#prediction-source').textContent = isImage ? 'Draw, or pick a sample below.' : 'Pick a sample below.';
+  misStrip.options.empty = isImage ? 'Misclassified test digits appear when training ends.' : 'Misclassified test points appear when training ends.';
+  if (!misStrip.items.length) misStrip.reset();
   $('#drawpad').closest('.draw-row').hidden = !isImage;
   sampleStrip.setImageShape(info.image_shape);
   misStrip.setImageShape(info.image_shape);
@@ -296,7 +299,7 @@ const handlers = {
     }
     loadDataset();
     if (!run) { previewStructure(); status('Connected. Press Train to start.'); }
-    (window.requestIdleCallback || setTimeout)(() => warmUp(), { timeout: 2000 });
+    warmUp();
   },
   started(msg) {
     if (!run || msg.run_id !== run.id) return;
@@ -332,9 +335,9 @@ const handlers = {
     setRunState('idle');
     run.done = msg;
     const acc = msg.test_accuracy != null ? `: test accuracy ${(100 * msg.test_accuracy).toFixed(1)}%` : '';
-    const why = { max_iter: 'reached the iteration limit', converged: 'converged', stopped: 'stopped', max_fun: 'reached the evaluation limit', diverged: 'diverged', failed: 'the optimizer failed' }[msg.reason] || msg.reason;
-    status(msg.reason === 'error' ? `Training failed: ${msg.message}` : `Finished (${why}) after ${msg.n_iter} iterations${acc}. Draw a digit or click a sample to test the network.`, msg.reason === 'error');
     const info = run.dataset;
+    const why = { max_iter: 'reached the iteration limit', converged: 'converged', stopped: 'stopped', max_fun: 'reached the evaluation limit', diverged: 'diverged', failed: 'the optimizer failed' }[msg.reason] || msg.reason;
+    status(msg.reason === 'error' ? `Training failed: ${msg.message}` : `Finished (${why}) after ${msg.n_iter} iterations${acc}. ${info.image_shape ? 'Draw a digit or click a sample' : 'Click a sample'} to test the network.`, msg.reason === 'error');
     // each in a frame of its own, after the last weights have been drawn
     if (msg.confusion_matrix) queue('confusion', () => confusion.update({ matrix: msg.confusion_matrix, classNames: info.class_names, accuracy: msg.test_accuracy }));
     queue('misclassified', () => showMisclassified(msg.misclassified || []));
@@ -522,11 +525,20 @@ function warmUp() {
   const hm = new WeightHeatmaps(document.createElement('div'));
   const hu = new HiddenUnits(box());
   hu.setImageShape(info.image_shape);
+  // small steps, each in its own idle slot, so the warm-up is no long task itself
+  const steps = [];
   for (let k = 0; k < 3; k++) {
-    n.update({ thetas, activations: [new Float32Array(sizes[0]).fill(0.5)] });
-    hm.update({ thetas });
-    hu.update({ thetas });
+    steps.push(() => n.update({ thetas, activations: [new Float32Array(sizes[0]).fill(0.5)] }));
+    steps.push(() => hm.update({ thetas }), () => hu.update({ thetas }));
   }
+  const idle = window.requestIdleCallback || ((f) => setTimeout(f, 16));
+  const next = () => {
+    const step = steps.shift();
+    if (!step) { document.documentElement.dataset.warm = 'true'; return; }
+    step();
+    idle(next);
+  };
+  idle(next);
 }
 
 // ------------------------------------------------------------------ start

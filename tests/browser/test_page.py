@@ -271,6 +271,10 @@ def test_the_url_restores_the_settings_and_edits_update_it(page, live_server, wa
     page.reload()
     expect(page.locator("#f-max_iter")).to_have_value("9", timeout=10_000)
     expect(page.locator("#f-layer-1")).to_have_count(0)
+    # the layer editor: a new layer copies the last one's size and lands in the URL
+    page.get_by_role("button", name="Add layer").click()
+    expect(page.locator("#f-layer-1")).to_have_value("12")
+    assert parse_qs(urlparse(page.url).query)["hidden_layers"] == ["12,12"]
 
 
 def test_invalid_settings_are_refused_next_to_the_field(page, live_server, watch):
@@ -320,7 +324,9 @@ def test_toy_data_shows_a_decision_boundary(page, live_server, watch, screenshot
 def test_no_long_tasks_while_training_at_full_speed(page, live_server, watch, screenshots):
     page.add_init_script(LONGTASK_OBSERVER)
     open_page(page, live_server, "max_iter=12&delay_ms=0")
-    page.wait_for_timeout(500)
+    # the page warms its drawing code up at idle after loading; a class waits longer than this
+    expect(page.locator("html")).to_have_attribute("data-warm", "true", timeout=10_000)
+    page.wait_for_timeout(300)
     start = page.evaluate("performance.now()")
     button(page, "Train").click()
     wait_idle_after_run(page)

@@ -61,9 +61,10 @@ export class ConfusionMatrix {
         return td;
       })]);
     });
-    const caption = el('caption', {}, [
-      el('strong', { text: accuracy != null ? `Test accuracy ${(100 * accuracy).toFixed(1)}%` : 'Test set' }),
-      el('span', { class: 'hint', text: ' rows: true class, columns: predicted' })]);
-    this.container.replaceChildren(el('table', { class: 'confusion' }, [caption, el('thead', {}, [head]), el('tbody', {}, rows)]));
+    const title = accuracy != null ? `Test accuracy ${(100 * accuracy).toFixed(1)}%` : 'Test set';
+    const about = el('p', { class: 'confusion-about' }, [el('strong', { text: title }), el('span', { class: 'hint', text: 'rows: true class, columns: predicted' })]);
+    const table = el('table', { class: 'confusion', 'aria-label': `Confusion matrix on the test set. ${title}. Rows: true class, columns: predicted class.` },
+      [el('thead', {}, [head]), el('tbody', {}, rows)]);
+    this.container.replaceChildren(about, table);
   }
 }
