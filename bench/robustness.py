@@ -8,8 +8,9 @@ runs ``preprocess_drawing`` and feeds a network trained on the data set.  The
 figure of merit is the accuracy on these canvases minus the accuracy on the
 same digits untouched (straight from the data set's test split).
 
-    python bench/robustness.py                 # 1,000 digits, digits20, seed 0
+    python bench/robustness.py                 # 1,000 digits, seeds 0-2, ~3 min
     python bench/robustness.py --n 300 --datasets digits20 mnist
+    python bench/robustness.py --quick         # a smoke run in seconds
 """
 
 from __future__ import annotations
@@ -189,7 +190,12 @@ def main(argv=None) -> int:
                         choices=["digits20", "mnist"])
     parser.add_argument("--no-transfer", action="store_true",
                         help="skip the optdigits/semeion rows")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: 100 digits, seed 0, barely trained models")
     args = parser.parse_args(argv)
+    overrides, repeats = {}, 200
+    if args.quick:
+        args.n, args.seeds, overrides, repeats = 100, args.seeds[:1], {"max_fun": 40}, 10
     print(f"Robustness of `preprocess_drawing`: {args.n} MNIST test digits per seed, each "
           f"pasted at {SCALE_RANGE[0]}x-{SCALE_RANGE[1]}x of a {NOMINAL_HEIGHT}-px digit at a "
           f"random place on a {CANVAS}x{CANVAS} canvas, strokes thickened or thinned by "
@@ -202,7 +208,7 @@ def main(argv=None) -> int:
     for name in args.datasets:
         ds = load_dataset(name)
         t0 = time.perf_counter()
-        model = train_model(ds)
+        model = train_model(ds, **overrides)
         label = (f"trained here: {model.layer_sizes}, lambda 1, TNC, {model.n_iter_} it "
                  f"({time.perf_counter() - t0:.0f} s)")
         models = [(label, model)]
@@ -227,7 +233,7 @@ def main(argv=None) -> int:
         print("| --- | --- | ---: | ---: |")
         for name in ("optdigits", "semeion"):
             ds = load_dataset(name)
-            model = train_model(ds)
+            model = train_model(ds, **overrides)
             r = measure_transfer(model, ds, n=args.n, seed=args.seeds[0])
             print(f"| {name} {ds.image_shape} | {model.layer_sizes}, lambda 1, TNC, "
                   f"{model.n_iter_} it | {_pct(r['own_test_accuracy'])} "
@@ -236,7 +242,7 @@ def main(argv=None) -> int:
     print("| image_shape | " + " | ".join(FORMATS) + " |")
     print("| --- |" + " ---: |" * len(FORMATS))
     for shape in ((20, 20), (28, 28), (16, 16), (8, 8)):
-        timing = time_preprocess(shape)
+        timing = time_preprocess(shape, repeats)
         print(f"| {shape} | " + " | ".join(f"{timing[f]:.2f} ms" for f in FORMATS) + " |")
     return 0
 
