@@ -145,6 +145,8 @@ _CATALOG = {
         source="Semeion Research Center of Sciences of Communication, Rome, via the UCI "
                "Machine Learning Repository; CC BY 4.0. data/semeion.npz."),
 }
+_TOY_NAMES = {"xor": "XOR (2-D)", "circles": "Circles (2-D)", "spiral": "Spiral (2-D)",
+              "gaussians": "Gaussian blobs (2-D)"}
 _TOY_TEXT = {
     "xor": "Four quadrants, opposite ones share a class: no single line separates them.",
     "circles": "A disc inside a ring: needs a closed boundary.",
@@ -173,7 +175,7 @@ def list_datasets() -> list[dict]:
                     "n_test": meta["n_test"], "kind": meta["kind"]})
     for key, defaults in TOY_DEFAULTS.items():
         k = defaults["n_classes"]
-        out.append({"id": key, "name": key.capitalize() + " (2-D toy)",
+        out.append({"id": key, "name": _TOY_NAMES[key],
                     "description": _TOY_TEXT[key], "image_shape": None, "n_features": 2,
                     "class_names": [str(c) for c in range(k)], "n_train": TOY_N_SAMPLES,
                     "n_test": TOY_N_SAMPLES // 4, "kind": "points"})
@@ -431,7 +433,7 @@ def make_toy(name: str, *, n_samples: int = TOY_N_SAMPLES, n_test: int | None = 
         parts += [np.clip((X[order] + 1.5) / 3.0, 0.0, 1.0), y[order].astype(np.int64)]
     params = {"n_samples": n_samples, "n_test": n_test, "noise": noise,
               "random_state": random_state, "n_classes": n_classes}
-    return Dataset(name, name.capitalize() + " (2-D toy)", *parts, image_shape=None,
+    return Dataset(name, _TOY_NAMES[name], *parts, image_shape=None,
                    class_names=[str(c) for c in range(n_classes)],
                    description=_TOY_TEXT[name], source="generated (seeded) by server.datasets",
                    kind="points", params=params)
