@@ -46,6 +46,13 @@ export function layoutNetwork(layerSizes, opts) {
     if (n * minSpacing <= innerH) return columnLayer(n, cx, padding, innerH);
     return gridLayer(n, cx, padding + innerH / 2, maxW, innerH);
   });
+  // one unit size for every column, so a 6-unit layer does not look more important than a 12-unit one
+  const columns = layers.filter((l) => l.kind === 'column');
+  const size = Math.min(...columns.map((l) => l.size));
+  for (const l of columns) {
+    const cx = l.x + l.w / 2;
+    l.size = size; l.w = size; l.x = cx - size / 2;
+  }
   return { layers, width, height };
 }
 

@@ -27,7 +27,7 @@ export const PARAMS = [
   { name: 'random_state', type: 'int', default: 0, min: 0, max: 2 ** 32 - 1, label: 'Seed', train: true },
   { name: 'learning_rate', type: 'float', default: null, optional: true, min: 1e-6, max: 100, label: 'Learning rate', train: true },
   { name: 'batch_size', type: 'int', default: 128, min: 1, max: 100000, label: 'Batch size', train: true },
-  { name: 'delay_ms', type: 'int', default: 0, min: 0, max: 5000, label: 'Delay per iteration (ms)', train: true },
+  { name: 'delay_ms', type: 'int', default: 0, min: 0, max: 5000, label: 'Delay per iteration', train: true },
   { name: 'theme', type: 'enum', default: 'light', values: ['light', 'dark'], label: 'Theme' },
 ];
 

@@ -32,6 +32,14 @@ test('small layers are columns, big ones become grids that fit', () => {
   for (let l = 1; l < layers.length; l++) assert.ok(layers[l].pos[0] > layers[l - 1].pos[0]);
 });
 
+test('every column layer uses the same unit size', () => {
+  const { layers } = layoutNetwork([64, 12, 6, 10], { width: 640, height: 340, imageShape: [8, 8] });
+  const sizes = layers.filter((l) => l.kind === 'column').map((l) => l.size);
+  assert.equal(sizes.length, 3);
+  assert.ok(sizes.every((s) => s === sizes[0]));
+  layers.forEach((l) => inside(l, 640, 340));
+});
+
 test('gridShape picks the largest square cell', () => {
   assert.deepEqual(gridShape(100, 100, 100), { cols: 10, rows: 10, cell: 10 });
   const s = gridShape(25, 50, 200);
