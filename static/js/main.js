@@ -479,7 +479,11 @@ function frame() {
     const acts = probeActivations(m);
     if (acts) {
       networkData.activations = acts;
-      if (input.kind === 'sample') showOutputs(acts[acts.length - 1]);
+      if (input.kind !== 'drawing') showOutputs(acts[acts.length - 1]);
+      if (input.kind === 'none' && run.probe.labels?.length) {
+        const names = run.dataset.class_names || [];
+        $('#prediction-source').textContent = `Test sample #${run.probe.indices[0]} (true class ${names[run.probe.labels[0]] ?? run.probe.labels[0]})`;
+      }
     }
   }
   if (w) {
