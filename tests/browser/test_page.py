@@ -190,6 +190,28 @@ def test_step_pause_resume_and_stop_control_the_run(page, live_server, watch):
     expect(page.locator("table.confusion")).to_have_count(0)
 
 
+def test_speed_changes_while_running_and_space_pauses(page, live_server, watch):
+    open_page(page, live_server, "dataset=optdigits&hidden_layers=16&max_iter=2000&delay_ms=0")
+    button(page, "Train").click()
+    iteration = page.get_by_test_id("iteration")
+    page.wait_for_function("() => +document.querySelector('[data-testid=iteration]').textContent >= 3", timeout=20_000)
+    delay = page.locator("#f-delay_ms")
+    expect(delay).to_be_enabled()  # speed stays editable during a run
+    delay.fill("1500")
+    delay.press("Tab")
+    assert parse_qs(urlparse(page.url).query)["delay_ms"] == ["1500"]
+    time.sleep(1.6)  # let the iteration under way finish into the new delay
+    slowed_at = int(iteration.inner_text())
+    time.sleep(1.2)
+    assert int(iteration.inner_text()) - slowed_at <= 1, "the delay did not slow the run down"
+    # Space (outside any field) toggles pause
+    page.locator("h1").click()
+    page.keyboard.press(" ")
+    expect(page.get_by_test_id("run-state")).to_have_text("paused", timeout=5_000)
+    button(page, "Stop").click()
+    wait_idle_after_run(page, timeout=15_000)
+
+
 def draw_strokes(page: Page, strokes):
     """Draw polylines given in [0, 1] pad coordinates with the mouse."""
     box = page.get_by_label(re.compile("draw", re.I)).and_(page.locator("canvas")).bounding_box()
@@ -262,6 +284,10 @@ def test_the_url_restores_the_settings_and_edits_update_it(page, live_server, wa
     expect(page.locator("#f-delay_ms")).to_have_value("100")
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     page.screenshot(path=screenshots / "05-dark-optdigits.png")
+    page.get_by_role("button", name="Light theme").click()
+    assert page.evaluate("document.documentElement.dataset.theme") == "light"
+    assert parse_qs(urlparse(page.url).query)["theme"] == ["light"]
+    page.get_by_role("button", name="Dark theme").click()
 
     page.locator("#f-max_iter").fill("9")
     page.locator("#f-max_iter").press("Tab")
