@@ -159,6 +159,9 @@ class Lab:
         self.max_kept_runs = max_kept_runs
         self.max_misclassified = max_misclassified
         self._catalog = None
+        self._splits = collections.OrderedDict()
+        self._splits_lock = threading.Lock()
+        self.max_cached_splits = 4
         self.sessions = 0
         self._sessions_lock = threading.Lock()
 
@@ -191,6 +194,32 @@ class Lab:
         from .datasets import load_dataset
         self.dataset_info(dataset_id)
         return load_dataset(dataset_id)
+
+    def split(self, dataset_id, fraction, random_state):
+        """``(X, y, X_val, y_val)`` of a data set's training part; seeded ones are shared.
+
+        A class trains on the same data set with the page's default seed: one
+        copy of the split (340 MB for MNIST) serves everyone instead of one each.
+        """
+        ds = self.dataset(dataset_id)
+        if fraction == 0:
+            return ds.X_train, ds.y_train, None, None
+        from .datasets import train_validation_split
+        if random_state is None:
+            return train_validation_split(ds.X_train, ds.y_train, fraction, None)
+        key = (dataset_id, fraction, random_state)
+        with self._splits_lock:
+            if key in self._splits:
+                self._splits.move_to_end(key)
+                return self._splits[key]
+        parts = train_validation_split(ds.X_train, ds.y_train, fraction, random_state)
+        for a in parts:
+            a.flags.writeable = False  # shared between runs
+        with self._splits_lock:
+            self._splits[key] = parts
+            while len(self._splits) > self.max_cached_splits:
+                self._splits.popitem(last=False)
+        return parts
 
     def session_opened(self):
         with self._sessions_lock:
@@ -413,12 +442,8 @@ class Run:
         p = self.params
         ds = self.lab.dataset(p["dataset"])
         self.dataset = ds
-        X, y = ds.X_train, ds.y_train
-        X_val = y_val = None
-        if p["validation_fraction"] > 0:
-            from .datasets import train_validation_split
-            X, y, X_val, y_val = train_validation_split(X, y, p["validation_fraction"],
-                                                        p["random_state"])
+        X, y, X_val, y_val = self.lab.split(p["dataset"], p["validation_fraction"],
+                                            p["random_state"])
         self.probe = list(p["probe"])
         self.X_probe = np.asarray(ds.X_test[self.probe], dtype=np.float64).reshape(
             len(self.probe), X.shape[1])

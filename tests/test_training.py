@@ -331,3 +331,13 @@ def test_two_runs_side_by_side_on_one_connection(session_factory):
         assert numbers == sorted(set(numbers)) and numbers[-1] == done["n_iter"]
     session.receive(json.dumps({"type": "predict", "run_id": "left", "vector": [0.5, 0.5]}))
     assert len(client.wait_for("prediction")["activations"][1]) == 2
+
+
+def test_seeded_validation_splits_are_shared_between_runs(lab):
+    a = lab.split("circles", 0.1, 7)
+    b = lab.split("circles", 0.1, 7)
+    assert all(x is y for x, y in zip(a, b))
+    assert not a[0].flags.writeable
+    c = lab.split("circles", 0.1, 8)
+    assert c[0] is not a[0] and c[2].shape == a[2].shape
+    assert lab.split("circles", 0.0, 7)[2] is None
