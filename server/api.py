@@ -178,10 +178,9 @@ def predict():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ProtocolError("bad_message", "the body must be a JSON object")
-    limits = _lab().limits
-    fields = {k: v for k, v in body.items() if k not in ("model", "request_id")}
+    fields = {k: v for k, v in body.items() if k != "model"}
     fields["type"] = "predict"
-    given = protocol.validate_predict_input(fields, limits)
+    given = protocol.validate_predict(fields, _lab().limits)
     if "sample" in given:
         raise protocol.invalid("sample", "a saved model has no data set; send image or vector")
     path, name = _model_path(body.get("model", ""))
@@ -191,9 +190,7 @@ def predict():
     x = prepare_input(given, model.thetas[0].shape[0] - 1, model.image_shape)
     out = predict_payload(model.thetas, model.classes_, model.class_names, x, model.image_shape)
     extra = {"outputs": out.pop("outputs"), "model": name}
-    rid = body.get("request_id")
-    return protocol.prediction(rid if isinstance(rid, (int, str)) else None, None,
-                               **out, **extra)
+    return protocol.prediction(given["request_id"], None, **out, **extra)
 
 
 def init_app(app):

@@ -107,6 +107,9 @@ def test_upload_list_download_and_predict_with_a_model(client, app, xor_model, t
                        ).status_code == 404
     bad = client.post("/api/predict", json={"model": "xor-net", "vector": [0.1]})
     assert bad.status_code == 400 and bad.get_json()["field"] == "vector"
+    typo = client.post("/api/predict", json={"model": "xor-net", "vectr": [0.1, 0.2]})
+    assert typo.status_code == 400 and typo.get_json()["field"] in ("image", "vectr")
+    assert client.post("/api/predict", data="nope").status_code == 400
 
 
 def test_predict_a_drawn_bitmap_with_a_saved_image_model(client, digits_model, tmp_path):
