@@ -27,12 +27,12 @@ const N_MISCLASSIFIED = 24;    // thumbnails in the gallery
 const parsed = fromQuery(location.search);
 const state = parsed.state;
 let datasets = [];             // from `ready` (or /api/datasets)
-let run = null;                // {id, state, layerSizes, dataset, probe, thetas, n_iter}
+let run = null;                // {id, state, layerSizes, dataset, probe, thetas, lastIteration, done}
 let input = { kind: 'none' };  // the input shown everywhere: probe k, test sample, or drawing
 let samples = [];              // [{index, vector, label}] of the strip
 let requestId = 0;
 let lastPredictRequest = 0;
-const pending = { points: [], latest: null, weights: null, dirty: false };
+const pending = { points: [], latest: null, weights: null, evaluation: null };
 
 // ------------------------------------------------------------------ widgets
 const controls = new Controls($('#controls'), {
@@ -47,8 +47,7 @@ const accChart = new StreamChart($('#acc-chart'), {
   yLabel: 'accuracy', yRange: [0, 1], format: (v) => `${(100 * v).toFixed(1)}%`, axisFormat: (v) => `${Math.round(100 * v)}%`,
   series: [{ label: 'training', color: '--series-train' }, { label: 'validation', color: '--series-val', dash: [6, 4] }],
 });
-const network = new NetworkDiagram($('#network'), { height: 340 });
-network.caption = $('#net-caption');
+const network = new NetworkDiagram($('#network'), { height: 340, caption: $('#net-caption') });
 const heatmaps = new WeightHeatmaps($('#heatmaps'));
 const hidden = new HiddenUnits($('#hiddenunits'));
 const bars = new ProbabilityBars($('#bars'), { classNames: [] });
@@ -94,7 +93,6 @@ function applyTheme() {
 function redrawAll() {
   if (run && run.thetas) pending.weights = run.thetas;
   if (run && run.lastIteration) pending.latest = run.lastIteration;
-  pending.dirty = true;
   network.draw();
   sampleStrip.update({ items: sampleStrip.items });
   misStrip.update({ items: misStrip.items });
@@ -272,7 +270,7 @@ function clearRunWidgets() {
   accPoints.length = 0;
   jobs.clear();
   costChart.reset(); accChart.reset();
-  network.reset(); heatmaps.reset(); hidden.reset(); confusion.reset(); misStrip.reset(); boundary.reset();
+  network.clear(); heatmaps.reset(); hidden.reset(); confusion.reset(); misStrip.reset(); boundary.reset();
   if (!datasetInfo().image_shape) boundary.setPoints(samples.map((s) => ({ x: s.vector, classIndex: s.label })));
   bars.reset();
   $('#iteration').textContent = '0';

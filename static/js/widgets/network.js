@@ -11,7 +11,7 @@ import { fitCanvas, themeName } from './canvas.js';
 export class NetworkDiagram {
   /**
    * @param {HTMLElement} container holds a <canvas>
-   * @param {{height?: number, edgeBudget?: number}} [options]
+   * @param {{height?: number, edgeBudget?: number, caption?: HTMLElement}} [options] caption: where the edge summary is written
    */
   constructor(container, options = {}) {
     this.container = container;
@@ -21,7 +21,7 @@ export class NetworkDiagram {
     // (blitting one canvas into another costs more than drawing either).
     this.edgeCanvas = container.querySelector('canvas.net-edges');
     this.canvas = container.querySelector('canvas.net-units');
-    this.caption = container.querySelector('[data-role=caption]');
+    this.caption = this.options.caption || container.querySelector('[data-role=caption]');
     this.edgeKey = null;
     this.width = container.clientWidth || 600;
     this.tip = container.appendChild(document.createElement('div'));
@@ -40,6 +40,14 @@ export class NetworkDiagram {
   /** Forget structure, weights and activations. */
   reset() {
     this.structure = null;
+    this.edges = null;
+    this.activations = null;
+    this.probabilities = null;
+    this.draw();
+  }
+
+  /** Keep the layers, forget weights and activations (a new run of the same shape). */
+  clear() {
     this.edges = null;
     this.activations = null;
     this.probabilities = null;
