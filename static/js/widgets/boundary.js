@@ -8,6 +8,7 @@ import { THEMES, CLASS_COLORS, mix, css } from '../colors.js';
 import { classifyGrid } from '../weights.js';
 import { dataCanvas, fitCanvas, themeName } from './canvas.js';
 
+/** The predicted class over the whole input plane of a 2-D problem, with sample points. */
 export class DecisionBoundary {
   /**
    * @param {HTMLElement} container holds canvas.boundary-map and canvas.boundary-points

@@ -29,6 +29,7 @@ export function shortCount(n) {
   return `${Math.round(n / 1000)}k`;
 }
 
+/** The test-set confusion matrix as an accessible table. */
 export class ConfusionMatrix {
   /** @param {HTMLElement} container @param {{onSelect?: (trueIdx: number, predIdx: number) => void}} [options] */
   constructor(container, options = {}) {

@@ -7,6 +7,7 @@
 import { PARAM, PARAMS, parseValue, validateField } from '../state.js';
 import { el } from './canvas.js';
 
+/** The settings form, the hidden-layer editor and the run buttons. */
 export class Controls {
   /**
    * @param {HTMLElement} container the <form>

@@ -8,6 +8,7 @@ import { tileGrid, fillUnitTiles } from '../images.js';
 import { dataCanvas, themeName } from './canvas.js';
 import { drawLegend } from './heatmaps.js';
 
+/** Hidden layer 1 as a grid of images, one per unit. */
 export class HiddenUnits {
   /** @param {HTMLElement} container holds a <canvas> and an optional .legend @param {{maxUnits?: number}} [options] */
   constructor(container, options = {}) {

@@ -7,6 +7,7 @@ import { THEMES } from '../colors.js';
 import { fillGray } from '../images.js';
 import { dataCanvas, themeName } from './canvas.js';
 
+/** A single grayscale image, e.g. the preprocessed drawing. */
 export class ImageView {
   /** @param {HTMLElement} container holds a <canvas> */
   constructor(container) {

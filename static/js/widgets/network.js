@@ -8,6 +8,7 @@ import { layoutNetwork, topEdges, edgeBudget, hitUnit } from '../netlayout.js';
 import { THEMES, sequential, css } from '../colors.js';
 import { fitCanvas, themeName } from './canvas.js';
 
+/** Units coloured by activation and the strongest weights as edges, on two stacked canvases. */
 export class NetworkDiagram {
   /**
    * @param {HTMLElement} container holds a <canvas>
