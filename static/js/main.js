@@ -270,8 +270,11 @@ function clearRunWidgets() {
   accPoints.length = 0;
   jobs.clear();
   costChart.reset(); accChart.reset();
-  network.clear(); heatmaps.reset(); hidden.reset(); confusion.reset(); misStrip.reset(); boundary.reset();
-  if (!datasetInfo().image_shape) boundary.setPoints(samples.map((s) => ({ x: s.vector, classIndex: s.label })));
+  network.clear(); heatmaps.reset(); hidden.reset(); confusion.reset(); misStrip.reset();
+  if (!datasetInfo().image_shape) { // the boundary panel is shown for 2-D data only
+    boundary.reset();
+    boundary.setPoints(samples.map((s) => ({ x: s.vector, classIndex: s.label })));
+  }
   bars.reset();
   $('#iteration').textContent = '0';
   $('#cost').textContent = '–';

@@ -24,8 +24,7 @@ export class HiddenUnits {
 
   /** Clear the tiles. */
   reset() {
-    dataCanvas(this.canvas, 1, 1).clearRect(0, 0, 1, 1);
-    this.canvas.hidden = true;
+    this.canvas.hidden = true; // kept at its size: the next run of this shape reuses it
     if (this.note) this.note.textContent = 'Hidden units appear here once training starts (image data sets).';
   }
 
