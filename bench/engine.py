@@ -1,9 +1,10 @@
 """Time one cost+gradient evaluation of the engine against the floor, the post and scikit-learn.
 
-Usage: ``python bench/engine.py [--quick] [--threads N] [--repeats K]``
+Usage: ``python bench/engine.py [--quick] [--threads 1,all] [--repeats K]``
 
-For each problem size and dtype, in one run and interleaved (every round runs
-every candidate once, in a rotated order; figures are medians over rounds):
+For each problem size, both dtypes and each BLAS thread count, in one run and
+interleaved (every round runs every candidate once, in a rotated order; the
+tables give the median over rounds and, separately, the minimum):
 
 - **engine**: ``server.network.loss_and_grad`` with a preallocated gradient, as a fit calls it;
 - **floor**: only the five matrix products one evaluation needs (forward ``X@W1``,
@@ -16,20 +17,23 @@ every candidate once, in a rotated order; figures are medians over rounds):
 Before timing, the post's and scikit-learn's cost and gradient are checked against
 the engine's, so that the same quantity is being timed. During the timing, BLAS
 threads are limited as ``NeuralNetwork.fit`` limits them (numpy's pool ``N``
-threads, every other pool 1).
+threads, every other pool 1); ``all`` (every core) is what ``fit`` uses by default.
 
-The last section times whole L-BFGS-B fits with the engine's thread limits and
-with them disabled (``server.network._BlasLimits`` replaced by a no-op), to show
-what two busy OpenBLAS pools cost.
+The last section times whole L-BFGS-B and TNC fits with the engine's thread
+limits and with them disabled (``server.network._BlasLimits`` replaced by a
+no-op), to show what two busy OpenBLAS pools cost, and the same number of bare
+``loss_and_grad`` calls, to show what the optimizer and bookkeeping add.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -43,7 +47,7 @@ from server.network import NeuralNetwork, layer_table, loss_and_grad, unpack
 LAMBDA = 1.0
 # (label, m, n, hidden, p, repeats)
 FULL_CASES = [
-    ("5000x400->25->10", 5000, 400, 25, 10, 41),
+    ("5000x400->25->10", 5000, 400, 25, 10, 31),
     ("60000x784->128->10", 60000, 784, 128, 10, 9),
 ]
 QUICK_CASES = [("500x40->16->10", 500, 40, 16, 10, 3)]
@@ -159,8 +163,24 @@ def sklearn_eval(flat64, sizes, X, y, Y, dtype):
 # --------------------------------------------------------------------------
 
 
-def time_case(label, m, n, h, p, repeats, n_threads, notes):
-    """Time every candidate in both dtypes, interleaved in one block; return table rows."""
+def ratio(times, stat, a, b):
+    """Return candidate ``a``'s time over ``b``'s as text, by ``stat`` ("median" or "min").
+
+    For "median" it is the median of the per-round ratios: within a round the two
+    ran seconds apart, so slow drifts in the machine's load cancel out.
+    """
+    if a not in times or b not in times:
+        return "-"
+    if stat == "min":
+        return f"{min(times[a]) / min(times[b]):.2f}x"
+    return f"{median([x / y for x, y in zip(times[a], times[b])]):.2f}x"
+
+
+def time_case(label, m, n, h, p, repeats, thread_counts, notes):
+    """Time every candidate in both dtypes, interleaved in one block per thread count.
+
+    Returns ``{"median": rows, "min": rows}``, one row per thread count and dtype.
+    """
     sizes = (n, h, p)
     table = layer_table(sizes)
     flat64 = initial_flat(sizes)
@@ -191,21 +211,22 @@ def time_case(label, m, n, h, p, repeats, n_threads, notes):
             notes.append(f"scikit-learn skipped on {label} {dtype}: {type(e).__name__}: {e}")
         notes.append(f"{label} {dtype}: cost and gradient vs the float64 engine: relative "
                      f"difference {check}")
-    with network._BlasLimits(n_threads):
-        times = interleaved(candidates, repeats)
-    print(f"  {label}: {repeats} rounds of {len(candidates)} candidates", file=sys.stderr,
-          flush=True)
-    rows = {}
-    for stat, fn in (("median", median), ("min", min)):
-        t = {name: fn(v) for name, v in times.items()}
-        rows[stat] = []
-        for dtype in ("float64", "float32"):
-            eng, flo, sk = t[f"engine {dtype}"], t[f"floor {dtype}"], t.get(f"sklearn {dtype}")
-            rows[stat].append([
-                label, dtype, fmt_ms(eng), fmt_ms(flo), f"{eng / flo:.2f}x",
-                fmt_ms(t["post"]), f"{t['post'] / eng:.2f}x",
-                fmt_ms(sk) if sk else "-", f"{eng / sk:.2f}x" if sk else "-",
-            ])
+    rows = {"median": [], "min": []}
+    for n_threads in thread_counts:
+        with network._BlasLimits(n_threads):
+            times = interleaved(candidates, repeats)
+        print(f"  {label}, {n_threads} thread(s): {repeats} rounds of {len(candidates)} "
+              "candidates", file=sys.stderr, flush=True)
+        for stat, fn in (("median", median), ("min", min)):
+            t = {name: fn(v) for name, v in times.items()}
+            for dtype in ("float64", "float32"):
+                eng, flo, sk = f"engine {dtype}", f"floor {dtype}", f"sklearn {dtype}"
+                rows[stat].append([
+                    label, dtype, n_threads, fmt_ms(t[eng]), fmt_ms(t[flo]),
+                    ratio(times, stat, eng, flo), fmt_ms(t["post"]),
+                    ratio(times, stat, "post", eng),
+                    fmt_ms(t[sk]) if sk in t else "-", ratio(times, stat, eng, sk),
+                ])
     return rows
 
 
@@ -223,7 +244,7 @@ class _NoLimits:
 
 
 def time_fits(m, n, h, p, iters, repeats, optimizer):
-    """Return median times ``(limited fit, unlimited fit, its evaluations alone)`` and n_fev.
+    """Return ``(times, n_fev)``: the round times of "limited", "unlimited" and "evaluations".
 
     "Its evaluations alone" is ``n_fev`` calls of ``loss_and_grad`` under the same
     limits: what the fit would cost with no optimizer or bookkeeping around it.
@@ -256,36 +277,53 @@ def time_fits(m, n, h, p, iters, repeats, optimizer):
 
     times = interleaved({"limited": fit, "unlimited": unlimited, "evaluations": evaluations},
                         repeats, warmup=0)
-    return median(times["limited"]), median(times["unlimited"]), median(times["evaluations"]), n_fev
+    return times, n_fev
+
+
+def engine_version():
+    """Return the last commit of server/network.py, and whether the work tree differs."""
+    path = Path(network.__file__)
+    try:
+        git = ["git", "-C", str(path.parent)]
+        commit = subprocess.run(git + ["log", "-1", "--format=%h", "--", path.name],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(git + ["diff", "--quiet", "--", path.name]).returncode != 0
+    except (OSError, subprocess.CalledProcessError):
+        return "version unknown (no git)"
+    return f"commit {commit}" + (" plus uncommitted changes" if dirty else "")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tiny smoke run")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="numpy BLAS threads while timing (default: every core, as fit)")
+    parser.add_argument("--threads", default="1,all",
+                        help="numpy BLAS thread counts to time evaluations with, comma-separated "
+                             "('all': every core, what fit uses by default); default 1,all")
     parser.add_argument("--repeats", type=int, default=None, help="rounds per case")
     args = parser.parse_args(argv)
-    n_threads = args.threads or os.cpu_count() or 1
+    cores = os.cpu_count() or 1
+    thread_counts = sorted({cores if t.strip() == "all" else int(t)
+                            for t in args.threads.split(",")})
     cases = QUICK_CASES if args.quick else FULL_CASES
     start = time.perf_counter()
 
     print("## Engine benchmark\n")
-    print(f"numpy {np.__version__}, {os.cpu_count()} cores; thread pools at start:")
+    print(f"`server/network.py`: {engine_version()}; numpy {np.__version__}, {cores} cores; "
+          "thread pools at start:")
     for line in blas_summary():
         print(f"- {line}")
-    print(f"\nEvaluation timing: numpy's BLAS pool limited to {n_threads} thread(s), other "
-          f"pools to 1 (as in fit); lambda = {LAMBDA}; random uniform [0, 1] inputs, random "
-          "labels; medians of interleaved rounds.\n")
+    print("\nEvaluation timing: numpy's BLAS pool limited to the given threads, other pools to "
+          f"1 (as in fit); lambda = {LAMBDA}; random uniform [0, 1] inputs, random labels; "
+          "interleaved rounds.\n")
 
     rows, notes = {"median": [], "min": []}, []
     for label, m, n, h, p, repeats in cases:
-        case_rows = time_case(label, m, n, h, p, args.repeats or repeats, n_threads, notes)
+        case_rows = time_case(label, m, n, h, p, args.repeats or repeats, thread_counts, notes)
         for stat in rows:
             rows[stat] += case_rows[stat]
-    headers = ["problem", "dtype", "engine ms", "floor ms", "engine / floor", "post ms (float64)",
-               "post / engine", "sklearn ms", "engine / sklearn"]
-    print("Medians:\n")
+    headers = ["problem", "dtype", "threads", "engine ms", "floor ms", "engine / floor",
+               "post ms (float64)", "post / engine", "sklearn ms", "engine / sklearn"]
+    print("Medians (times: median over rounds; ratios: median of the per-round ratios):\n")
     print(markdown_table(headers, rows["median"]))
     print("\nMinimums (the least disturbed round of each candidate):\n")
     print(markdown_table(headers, rows["min"]))
@@ -297,18 +335,21 @@ def main(argv=None):
         fit_case, fit_iters, fit_repeats = (500, 40, 16, 10), {"L-BFGS-B": 5, "TNC": 2}, 1
     else:
         # TNC makes ~10 evaluations per iteration: fewer iterations keep the run short.
-        fit_case, fit_iters, fit_repeats = (5000, 400, 25, 10), {"L-BFGS-B": 30, "TNC": 10}, 3
+        fit_case, fit_iters, fit_repeats = (5000, 400, 25, 10), {"L-BFGS-B": 30, "TNC": 10}, 5
     m, n, h, p = fit_case
     print(f"\n### Whole fits: BLAS limits on vs off\n\n{m}x{n}->{h}->{p}, lambda = {LAMBDA}, "
           "float64, `n_threads=None` (numpy's pool: every core, other pools: 1 thread); "
           "limits off = `server.network._BlasLimits` replaced by a no-op, so numpy's and "
           f"scipy's OpenBLAS pools both keep their default threads; medians of {fit_repeats} "
-          "interleaved rounds.\n")
+          "interleaved rounds (ratios: medians of per-round ratios).\n")
     fit_rows = []
     for optimizer, iters in fit_iters.items():
-        limited, unlimited, evals, fev = time_fits(m, n, h, p, iters, fit_repeats, optimizer)
-        fit_rows.append([optimizer, iters, fev, f"{limited:.2f}", f"{unlimited:.2f}",
-                         f"{unlimited / limited:.2f}x", f"{evals:.2f}", f"{limited / evals:.2f}x"])
+        times, fev = time_fits(m, n, h, p, iters, fit_repeats, optimizer)
+        t = {name: median(v) for name, v in times.items()}
+        fit_rows.append([optimizer, iters, fev, f"{t['limited']:.2f}", f"{t['unlimited']:.2f}",
+                         ratio(times, "median", "unlimited", "limited"),
+                         f"{t['evaluations']:.2f}",
+                         ratio(times, "median", "limited", "evaluations")])
     print(markdown_table(["optimizer", "iterations", "evaluations", "limits on s",
                           "limits off s", "off / on", "evaluations alone s",
                           "fit (on) / evaluations alone"], fit_rows))

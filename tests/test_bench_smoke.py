@@ -24,9 +24,9 @@ def table_rows(output, first_cell):
 
 def test_engine_bench_prints_the_evaluation_and_fit_tables():
     out = run_bench("engine.py")
-    assert "| problem | dtype | engine ms | floor ms |" in out
+    assert "| problem | dtype | threads | engine ms | floor ms |" in out
     rows = table_rows(out, "500x40->16->10")
-    assert len(rows) == 4  # float64 and float32, medians and minimums
+    assert len(rows) == 8  # float64 and float32, 1 thread and all, medians and minimums
     assert "| optimizer | iterations | evaluations |" in out
     assert table_rows(out, "L-BFGS-B") and table_rows(out, "TNC")
 
