@@ -76,7 +76,8 @@ export class StreamChart {
           value: (u, v) => (v == null ? '–' : format(v)),
         })),
       ],
-      axes: [{ ...axis, label: 'iteration', labelSize: 18 }, { ...axis, label: yLabel, labelSize: 18, size: 56, ...(this.options.axisFormat ? { values: (u, vals) => vals.map(this.options.axisFormat) } : {}) }],
+      // iterations are whole numbers: no 1.5 ticks
+      axes: [{ ...axis, label: 'iteration', labelSize: 18, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }, { ...axis, label: yLabel, labelSize: 18, size: 56, ...(this.options.axisFormat ? { values: (u, vals) => vals.map(this.options.axisFormat) } : {}) }],
     };
     this.plot = new uPlot(opts, [this.x, ...this.ys], this.container);
   }
