@@ -318,6 +318,7 @@ const handlers = {
   state(msg) {
     if (!run || msg.run_id !== run.id) return;
     setRunState(msg.state);
+    if (msg.state === 'queued') status(`The server is busy: this run waits in a queue${msg.position != null ? ` (position ${msg.position})` : ''}.`);
   },
   iteration(msg) {
     if (!run || msg.run_id !== run.id) return;
