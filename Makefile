@@ -1,5 +1,6 @@
 # Everything installs into .venv from nothing but python3 (and, for the browser
 # tests, Debian's chromium when no Chromium is present).
+SHELL  := /bin/bash
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -29,10 +30,12 @@ test: $(VENV)/.test-stamp chromium
 	@if command -v node >/dev/null 2>&1; then node --test tests/js/; \
 	 else echo "node not found: skipping the JS unit tests"; fi
 
+# Each script prints markdown; the whole run is also kept in bench/out/ (git-ignored)
+# for pasting into docs/benchmarks.md.
 bench: $(VENV)/.test-stamp
-	$(BIN)/python bench/engine.py
-	$(BIN)/python bench/robustness.py
-	$(BIN)/python bench/streaming.py
+	@mkdir -p bench/out
+	set -o pipefail; for s in engine accuracy robustness streaming; do \
+	  $(BIN)/python bench/$$s.py | tee bench/out/$$s.md || exit 1; done
 
 lint: $(VENV)/.test-stamp
 	$(BIN)/ruff check server tests bench
