@@ -309,6 +309,7 @@ const handlers = {
     run.probe = msg.probe || { indices: [] };
     network.setStructure({ layerSizes: msg.layer_sizes, imageShape: run.dataset.image_shape, classNames: run.dataset.class_names });
     queue('network', () => network.draw());
+    $('#net-caption').textContent = 'Learning: the edges appear with the first weights.';
     queue('heatmaps-structure', () => heatmaps.setStructure(msg.layer_sizes));
     queue('hidden', () => hidden.setStructure(msg.layer_sizes));
     schedule();
@@ -481,7 +482,6 @@ function frame() {
     const acts = probeActivations(m);
     if (acts) {
       networkData.activations = acts;
-      if (input.kind !== 'drawing') showOutputs(acts[acts.length - 1]);
       if (input.kind === 'none' && run.probe.labels?.length) {
         const names = run.dataset.class_names || [];
         $('#prediction-source').textContent = `Test sample #${run.probe.indices[0]} (true class ${names[run.probe.labels[0]] ?? run.probe.labels[0]})`;
@@ -496,7 +496,10 @@ function frame() {
   }
   if (w || (m && networkData.activations)) {
     queue('network', () => {
+      const acts = networkData.activations;
       network.update({ ...networkData, probabilities: null });
+      // bars and predicted class in the same frame as the diagram's output column
+      if (acts && input.kind !== 'drawing') showOutputs(acts[acts.length - 1]);
       networkData.thetas = undefined;
       networkData.activations = undefined;
     });

@@ -105,6 +105,7 @@ def test_a_short_training_run_moves_the_cost_chart_draws_everything_and_ends(pag
     button(page, "Train").click()
     expect(page.get_by_test_id("run-state")).to_have_text("running", timeout=10_000)
     expect(page.get_by_test_id("iteration")).not_to_have_text("0", timeout=20_000)
+    expect(page.locator("#net-caption")).to_contain_text("strongest of 10,250 weights", timeout=5_000)
     page.screenshot(path=screenshots / "02-training.png")
     wait_idle_after_run(page)
     # the readout and the chart catch up on the next animation frames

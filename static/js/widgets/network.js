@@ -47,10 +47,10 @@ export class NetworkDiagram {
     this.draw();
   }
 
-  /** Keep the layers, forget weights and activations (a new run of the same shape). */
+  /** Keep the layers and the input, forget weights and the other activations (a new run of the same shape). */
   clear() {
     this.edges = null;
-    this.activations = null;
+    this.activations = this.activations ? [this.activations[0]] : null;
     this.probabilities = null;
     this.draw();
   }
