@@ -103,6 +103,7 @@ function redrawAll() {
 function setRunState(s) {
   if (run) run.state = s;
   $('#gradient-check').disabled = !run || !run.layerSizes;
+  $('#save-model').disabled = !run || !run.layerSizes;
   controls.setRunState(s);
   $('#run-state').textContent = s;
 }
@@ -364,13 +365,21 @@ const handlers = {
     $('#gradient-result').textContent = `Relative difference ${d.toExponential(1)} over ${msg.n_coordinates} weights: `
       + (d < 1e-6 ? 'backprop agrees with the numerical gradient.' : 'larger than expected (< 1e-6).');
   },
-  saved(msg) { status(`Saved model “${msg.name}”.`); },
+  saved(msg) {
+    status(`Saved model “${msg.name}”.`);
+    const link = document.createElement('a');
+    link.href = `/api/models/${encodeURIComponent(msg.name)}`;
+    link.textContent = `Download ${msg.name}.npz`;
+    link.setAttribute('download', `${msg.name}.npz`);
+    $('#save-result').replaceChildren(`Saved on the server. `, link);
+  },
   error(msg) {
     const shown = msg.field ? controls.showError(msg.field, msg.message) : false;
     status(`${shown ? 'Refused: ' : ''}${msg.message}`, true);
     if (msg.request_type === 'train') { run = null; setRunState('idle'); previewStructure(); }
     if (msg.request_type === 'predict' && typeof msg.request_id !== 'string') $('#prediction-source').textContent = msg.message;
     if (msg.request_type === 'gradient_check') $('#gradient-result').textContent = msg.message;
+    if (msg.request_type === 'save') $('#save-result').textContent = msg.message;
   },
 };
 
@@ -581,6 +590,13 @@ $('#gradient-check').addEventListener('click', () => {
   if (!run) return;
   $('#gradient-result').textContent = 'Checking…';
   conn.send({ type: 'gradient_check', run_id: run.id });
+});
+$('#save-model').addEventListener('click', () => {
+  if (!run) return;
+  const name = $('#model-name').value.trim()
+    || `${state.dataset}-${(run.layerSizes || []).join('-')}-seed${state.random_state}`;
+  $('#save-result').textContent = 'Saving…';
+  conn.send({ type: 'save', run_id: run.id, name });
 });
 document.addEventListener('keydown', (e) => {
   if (e.target.closest('input, select, textarea, canvas, button')) return;

@@ -16,6 +16,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Page, expect
 
+from server.network import NeuralNetwork
+
 pytestmark = pytest.mark.browser
 
 FIXED_BUTTONS = ("Train", "Pause", "Step", "Stop", "Reset")
@@ -152,6 +154,18 @@ def test_a_short_training_run_moves_the_cost_chart_draws_everything_and_ends(pag
     # backprop checked against central differences on the trained weights
     page.get_by_role("button", name="Check gradients").click()
     expect(page.locator("#gradient-result")).to_contain_text("agrees with the numerical gradient", timeout=20_000)
+    # the trained model is saved on the server and downloads as a file the class loads
+    page.locator("#model-name").fill("browser-test-model")
+    page.get_by_role("button", name="Save model").click()
+    link = page.get_by_role("link", name="Download browser-test-model.npz")
+    expect(link).to_be_visible(timeout=10_000)
+    with page.expect_download() as download:
+        link.click()
+    model = NeuralNetwork.load(download.value.path())
+    assert model.layer_sizes == (400, 25, 10) and model.n_iter_ == 5
+    page.locator("#model-name").fill("../evil")
+    page.get_by_role("button", name="Save model").click()
+    expect(page.locator("#save-result")).to_contain_text("letters, digits", timeout=10_000)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=screenshots / "03-done.png", full_page=True)
 
