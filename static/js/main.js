@@ -73,6 +73,7 @@ function setParam(name, value) {
   history.replaceState(null, '', `?${toQuery(state)}`);
   if (name === 'theme') applyTheme();
   if (name === 'optimizer') $('#controls').dataset.optimizer = value;
+  if (name === 'dataset' && (!run || run.state === 'idle')) actions.reset();
   if (name === 'dataset') loadDataset();
   if ((name === 'dataset' || name === 'hidden_layers') && (!run || run.state === 'idle')) previewStructure();
   if (name === 'delay_ms' && run && run.state !== 'idle') conn.send({ type: 'speed', delay_ms: value, run_id: run.id });
@@ -227,13 +228,14 @@ function probeActivations(msg) {
 // ------------------------------------------------------------------ actions
 const actions = {
   train() {
-    const errors = validate(state);
-    controls.clearErrors();
+    // What the form shows but refused counts, not only the last valid state.
+    const errors = { ...validate(state), ...Object.fromEntries(controls.invalid) };
     if (Object.keys(errors).length) {
       for (const [f, m] of Object.entries(errors)) controls.showError(f, m);
       status('Fix the highlighted settings first.', true);
       return false;
     }
+    controls.clearErrors();
     const id = `r${Date.now().toString(36)}`;
     const probe = samples.slice(0, N_SAMPLES).map((s) => s.index);
     conn.send(trainMessage(state, { run_id: id, ...(probe.length ? { probe } : {}) }));
@@ -259,6 +261,10 @@ const actions = {
     clearRunWidgets();
     clearDrawing();
     input = { kind: 'none' };
+    preprocessed.reset();
+    sampleStrip.select(null);
+    misStrip.select(null);
+    $('#prediction-source').textContent = datasetInfo().image_shape ? 'Draw, or pick a sample below.' : 'Pick a sample below.';
     $('#net-input-label').textContent = '';
     setRunState('idle');
     previewStructure();

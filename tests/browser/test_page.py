@@ -336,9 +336,31 @@ def test_invalid_settings_are_refused_next_to_the_field(page, live_server, watch
     page.locator("#f-max_iter").fill("-3")
     page.locator("#f-max_iter").press("Tab")
     expect(page.locator("#e-max_iter")).to_contain_text("at least 1")
+    # Train refuses while the form shows a refused value: it must not train with the old one
+    button(page, "Train").click()
+    expect(page.locator("#status")).to_contain_text("Fix the highlighted settings")
+    expect(page.locator("#e-max_iter")).to_contain_text("at least 1")
+    expect(page.get_by_test_id("run-state")).to_have_text("idle")
+    expect(page.get_by_test_id("iteration")).to_have_text("0")
     # a URL can still carry a bad value; Train refuses it in the form
     page.goto(f"{live_server.url}/?max_iter=0")
     expect(page.locator("#e-max_iter")).to_contain_text("at least 1")
+
+
+def test_changing_the_data_set_or_reset_clears_the_last_run(page, live_server, watch):
+    train_briefly(page, live_server, "max_iter=3")
+    page.locator("#samples .thumb").nth(2).click()
+    expect(page.locator("#prediction-source")).to_contain_text("Test sample")
+    button(page, "Reset").click()
+    expect(page.locator("#prediction-source")).to_have_text("Draw, or pick a sample below.")
+    expect(page.locator("#samples .thumb[aria-pressed=true]")).to_have_count(0)
+    train_briefly(page, live_server, "max_iter=3")
+    expect(page.get_by_test_id("iteration")).to_have_text("3")
+    page.locator("#f-dataset").select_option("xor")
+    expect(page.get_by_test_id("iteration")).to_have_text("0")
+    expect(page.get_by_test_id("cost")).to_have_text("–")
+    expect(page.get_by_test_id("prediction")).to_have_text("")
+    expect(page.locator("table.confusion")).to_have_count(0)
 
 
 def test_a_server_error_is_shown_next_to_the_field_it_names(page, live_server, watch):

@@ -22,6 +22,8 @@ export class Controls {
     this.buttons = options.buttons || container;
     this.layersBox = container.querySelector('[data-role=layers]');
     this.layers = [];
+    /** @type {Map<string, string>} fields whose shown value was refused, with the message */
+    this.invalid = new Map();
     this.form.addEventListener('submit', (e) => {
       e.preventDefault();
       // Enter in a field: take its value first (it has not been blurred, so no change event yet)
@@ -59,7 +61,10 @@ export class Controls {
   _edit(name, value) {
     const err = validateField(name, value);
     this.showError(name, err);
-    if (!err) this.options.onChange(name, value);
+    // A refused value is remembered so that Train refuses too, rather than
+    // training with the last valid value the field no longer shows.
+    if (err) this.invalid.set(name, err);
+    else { this.invalid.delete(name); this.options.onChange(name, value); }
   }
 
   _renderLayers() {
@@ -120,6 +125,7 @@ export class Controls {
 
   /** Clear every field message. */
   clearErrors() {
+    this.invalid.clear();
     this.form.querySelectorAll('.field-error').forEach((b) => { b.textContent = ''; });
     this.form.querySelectorAll('[aria-invalid=true]').forEach((i) => i.setAttribute('aria-invalid', 'false'));
   }

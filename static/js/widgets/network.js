@@ -245,7 +245,7 @@ export class NetworkDiagram {
     layout.layers.forEach((layer, l) => {
       const shape = this.structure.imageShape;
       const what = l === 0 ? (layer.kind === 'image' ? `input ${shape[0]}×${shape[1]}` : `input ${layer.n}`)
-        : l === L - 1 ? `output ${layer.n}` : `hidden ${layer.n}`;
+        : l === L - 1 ? `output ${layer.n} (activation)` : `hidden ${layer.n}`;
       ctx.fillText(what, layer.x + layer.w / 2, height - 2);
     });
   }
