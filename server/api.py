@@ -145,14 +145,20 @@ def upload_model():
     checks shapes, dtypes, sizes and finiteness) and only then renamed into place.
     """
     cap = int(current_app.config["MAX_UPLOAD_BYTES"])
-    upload = request.files.get("file")
-    raw_name = request.form.get("name") or request.args.get("name")
+    if request.mimetype != "multipart/form-data":
+        # A raw body (curl --data-binary sends it as a form by default): read it
+        # before request.form would consume and parse it.
+        data = request.get_data(cache=False)
+        upload, raw_name = None, request.args.get("name")
+    else:
+        upload = request.files.get("file")
+        raw_name = request.form.get("name") or request.args.get("name")
+    if upload is None and request.mimetype == "multipart/form-data":
+        raise protocol.invalid("file", "missing: send the model as the multipart field 'file'")
     if upload is not None:
         if not raw_name:  # a browser sends a base name; anything else loses its path
             raw_name = os.path.basename((upload.filename or "").replace("\\", "/"))
         data = upload.stream.read(cap + 1)
-    else:
-        data = request.get_data(cache=False)
     path, name = _model_path(raw_name or "")
     if len(data) > cap:
         raise ProtocolError("too_large", f"file: more than {cap} bytes", "file")

@@ -118,7 +118,7 @@ TOY_N_SAMPLES = 400  # training points; the test set has n_samples // 4 more
 
 _CATALOG = {
     "digits20": dict(
-        name="Digits 20x20 (MNIST, ex4 format)", image_shape=(20, 20), kind="image",
+        name="Digits 20x20 (MNIST)", image_shape=(20, 20), kind="image",
         n_train=10 * DIGITS20_PER_CLASS, n_test=10_000, class_names=DIGITS,
         description="5,000 training digits, 500 per class (the first of each class in "
                     "MNIST's training file), each whole 28x28 MNIST frame area-averaged "

@@ -16,6 +16,7 @@ import os
 import threading
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -881,6 +882,13 @@ def _check_thetas(thetas):
 
 def _npz_member_header(zf, name):
     """Return ``(shape, dtype)`` of an .npy member without reading its data."""
+    try:
+        return _read_npy_header(zf, name)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as e:  # a damaged archive
+        raise ValueError(f"not a Backprop Lab model file: {name} is damaged ({e})") from None
+
+
+def _read_npy_header(zf, name):
     with zf.open(name) as f:
         version = np.lib.format.read_magic(f)
         if version == (1, 0):
@@ -928,7 +936,7 @@ def _load_model(cls, path, max_params):
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["metadata"]))
             thetas = [data[f"theta_{i}"] for i in range(n)]
-    except (ValueError, OSError, json.JSONDecodeError) as e:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:
         raise ValueError(f"{bad}: {e}") from None
     if not isinstance(meta, dict) or meta.get("format") != "backprop-lab-model":
         raise ValueError(f"{bad}: metadata lacks format 'backprop-lab-model'")

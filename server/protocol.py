@@ -31,8 +31,15 @@ ERROR_CODES = (
 RUN_STATES = ("queued", "running", "paused", "stopping")
 DONE_REASONS = ("max_iter", "converged", "stopped", "max_fun", "failed", "diverged", "error")
 
-_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# \Z, not $: "$" also matches before a trailing newline.
+_ID_RE = re.compile(r"\A[A-Za-z0-9_-]{1,40}\Z")
+_NAME_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
+
+
+def _short(value, limit=60):
+    """Return ``repr(value)`` cut to ``limit`` characters: errors must not echo megabytes."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -123,7 +130,7 @@ class _Reader:
             return default
         value = self.raw(field)
         if value not in allowed:
-            raise invalid(self._name(field), f"{value!r} is not one of {list(allowed)}")
+            raise invalid(self._name(field), f"{_short(value)} is not one of {list(allowed)}")
         return value
 
     def ident(self, field, default=None):
@@ -148,7 +155,7 @@ class _Reader:
         for item in value:
             if isinstance(item, bool) or not isinstance(item, int) or not lo <= item <= hi:
                 raise invalid(self._name(field),
-                              f"every entry must be an integer in [{lo}, {hi}], got {item!r}")
+                              f"every entry must be an integer in [{lo}, {hi}], got {_short(item)}")
         return list(value)
 
     def request_id(self):

@@ -20,6 +20,7 @@ import collections
 import itertools
 import json
 import logging
+import math
 import threading
 import time
 from pathlib import Path
@@ -292,11 +293,19 @@ _run_counter = itertools.count(1)
 class Run:
     """One training: its parameters, worker thread, pause/step/stop state, history."""
 
+    @staticmethod
+    def _fresh_id(session):
+        """Draw a server id no run of this session has taken (a client may pick "run-7")."""
+        while True:
+            run_id = f"run-{next(_run_counter)}"
+            if run_id not in session.runs:
+                return run_id
+
     def __init__(self, session: Session, params: dict, info: dict):
         self.session = session
         self.lab = session.lab
         self.params = params
-        self.id = params["run_id"] or f"run-{next(_run_counter)}"
+        self.id = params["run_id"] or self._fresh_id(session)
         self.info = info
         self.state = "queued"
         self.delay_ms = params["delay_ms"]
@@ -401,13 +410,14 @@ class Run:
                 self._stepping, self._paused = False, True
                 self.state = "paused"
                 self.session.put(protocol.state(self.id, "paused"))
-            deadline = time.monotonic() + self.delay_ms / 1000
+            # The delay is re-read on every wake-up: a `speed` message shortens a long wait.
+            since = time.monotonic()
             while not self._stop.is_set():
                 if self._paused:
                     self._cond.wait()
-                    deadline = time.monotonic() + self.delay_ms / 1000 * (not self._stepping)
+                    since = time.monotonic() if not self._stepping else -math.inf
                     continue
-                left = deadline - time.monotonic()
+                left = since + self.delay_ms / 1000 - time.monotonic()
                 if left <= 0 or self._stepping:
                     break
                 self._cond.wait(left)

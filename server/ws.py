@@ -74,8 +74,12 @@ def ws_route(ws):
 
 
 def check_origin():
-    """Refuse a WebSocket handshake from a page served by another host (CSRF-style)."""
-    if request.path != "/ws":
+    """Refuse a WebSocket handshake or a write from a page served by another host (CSRF).
+
+    A multipart POST needs no CORS preflight, so without this any page a student
+    visits could upload or overwrite models on the lab server.
+    """
+    if request.path != "/ws" and request.method in ("GET", "HEAD", "OPTIONS"):
         return None
     origin = request.headers.get("Origin")
     if origin is None:  # not a browser: nothing to protect against
@@ -83,8 +87,9 @@ def check_origin():
     allowed = current_app.config.get("ALLOWED_ORIGINS") or []
     if origin in allowed or urlsplit(origin).netloc == request.host:
         return None
-    log.warning("refused /ws from origin %s (host %s)", origin, request.host)
-    abort(403, description=f"WebSocket origin {origin} does not match host {request.host}")
+    log.warning("refused %s %s from origin %s (host %s)", request.method, request.path, origin,
+                request.host)
+    abort(403, description=f"origin {origin} does not match host {request.host}")
 
 
 def init_app(app):

@@ -198,3 +198,31 @@ def test_upload_over_the_size_cap_is_refused(tmp_path, xor_model):
     response = upload(app.test_client(), model_bytes(xor_model, tmp_path) + b"\0" * 1000)
     assert response.status_code == 413
     assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
+
+
+def test_an_upload_from_another_sites_page_is_refused(client, xor_model, tmp_path):
+    response = client.post("/api/models?name=planted", data=model_bytes(xor_model, tmp_path),
+                           content_type="application/octet-stream",
+                           headers={"Origin": "http://evil.example"})
+    assert response.status_code == 403
+    assert client.get("/api/models/planted").status_code == 404
+
+
+def test_a_raw_upload_with_curls_default_content_type_is_stored(client, xor_model, tmp_path):
+    response = client.post("/api/models?name=raw-one", data=model_bytes(xor_model, tmp_path),
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 201, response.get_json()
+    download = client.get("/api/models/raw-one")
+    assert download.status_code == 200 and download.data == model_bytes(xor_model, tmp_path)
+    download.close()
+
+
+def test_a_corrupted_archive_is_a_clear_400(client, xor_model, tmp_path):
+    data = bytearray(model_bytes(xor_model, tmp_path))
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
+        info = zf.getinfo("theta_0.npy")
+    data[info.header_offset + 30 + len(info.filename) + 200] ^= 0xFF  # inside theta_0's data
+    response = client.post("/api/models?name=broken", data=bytes(data),
+                           content_type="application/octet-stream")
+    assert response.status_code == 400
+    assert response.get_json()["field"] == "file"

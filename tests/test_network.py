@@ -480,3 +480,17 @@ def test_from_thetas_checks_shapes():
         NeuralNetwork.from_thetas(np.zeros((4, 5)))
     model = NeuralNetwork.from_thetas([np.zeros((4, 5)), np.zeros((6, 2))])
     assert model.layer_sizes == (3, 5, 2) and model.hidden_layers == (5,)
+
+
+def test_load_refuses_a_damaged_archive(tmp_path, saved):
+    import zipfile
+
+    path = tmp_path / "damaged.npz"
+    _write_npz(path, **saved)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("theta_0.npy")
+    data[info.header_offset + 30 + len(info.filename) + 200] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="damaged|not a Backprop Lab"):
+        NeuralNetwork.load(path)

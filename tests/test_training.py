@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from server import protocol
+from server import protocol, training
 from server.network import NeuralNetwork
 from server.protocol import Limits
 from server.threads import TrainingSlots
@@ -341,3 +341,45 @@ def test_seeded_validation_splits_are_shared_between_runs(lab):
     c = lab.split("circles", 0.1, 8)
     assert c[0] is not a[0] and c[2].shape == a[2].shape
     assert lab.split("circles", 0.0, 7)[2] is None
+
+
+def test_a_client_chosen_id_never_collides_with_a_server_id(session_factory):
+    session, client = session_factory()
+    taken = f"run-{next(training._run_counter) + 1}"  # the next id the server would draw
+    train(session, run_id=taken, max_iter=3)
+    train(session, max_iter=3)
+    first, second = client.wait_for("started", 1), client.wait_for("started", 2)
+    assert first["run_id"] != second["run_id"]
+    assert len(session.runs) == 2 and taken in session.runs
+    client.wait_for("done", 2)
+    session.close()
+    assert run_threads() == []
+
+
+def test_speed_shortens_a_long_delay_at_once(session_factory):
+    session, client = session_factory()
+    train(session, max_iter=3, delay_ms=5000)
+    client.wait_for("iteration", 1)
+    t0 = time.monotonic()
+    session.receive(json.dumps({"type": "speed", "delay_ms": 0}))
+    client.wait_for("done", timeout=20)
+    assert time.monotonic() - t0 < 3.0  # not the 5 s the old delay still had to run
+
+
+def test_error_replies_do_not_echo_huge_values(session_factory):
+    session, client = session_factory()
+    session.receive(json.dumps({"type": "train", "dataset": "xor", "optimizer": "x" * 100_000}))
+    error = client.wait_for("error")
+    assert error["field"] == "optimizer" and len(error["message"]) < 300
+
+
+@pytest.mark.parametrize("field, value", [("name", "evil\n"), ("run_id", "abc\n")])
+def test_names_with_a_trailing_newline_are_refused(session_factory, field, value):
+    session, client = session_factory()
+    if field == "run_id":
+        train(session, run_id=value)
+    else:
+        train(session, max_iter=2)
+        client.wait_for("done")
+        session.receive(json.dumps({"type": "save", "name": value}))
+    assert client.wait_for("error")["field"] == field
