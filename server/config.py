@@ -30,6 +30,9 @@ DEFAULTS = {
     # One training per core: more would oversubscribe them (16 ms vs 6 ms measured).
     "MAX_CONCURRENT_TRAININGS": available_cores(),
     "MAX_QUEUED_TRAININGS": 64,
+    # Seconds of computing one run may take (pauses and speed delays do not count), so
+    # that no run holds a training slot for hours; 0 = no limit.
+    "MAX_RUN_SECONDS": 1800,
     "BUSY_POLICY": "queue",
     # Per connection: runs training at once, and runs (models) kept for predict/save.
     "MAX_ACTIVE_RUNS_PER_CONNECTION": 2,

@@ -152,8 +152,10 @@ class Lab:
     """What every session shares: limits, training slots, data sets, models dir."""
 
     def __init__(self, limits: protocol.Limits, slots: TrainingSlots, models_dir,
-                 max_active_runs=2, max_kept_runs=8, max_misclassified=100):
+                 max_active_runs=2, max_kept_runs=8, max_misclassified=100,
+                 max_run_seconds=None):
         self.limits = limits
+        self.max_run_seconds = max_run_seconds  # of computing (pauses and delays excluded)
         self.slots = slots
         self.models_dir = Path(models_dir)
         self.max_active_runs = max_active_runs
@@ -174,7 +176,8 @@ class Lab:
         return cls(cfg.limits(config), slots, config["MODELS_DIR"],
                    int(config["MAX_ACTIVE_RUNS_PER_CONNECTION"]),
                    int(config["MAX_KEPT_RUNS_PER_CONNECTION"]),
-                   int(config["MAX_MISCLASSIFIED"]))
+                   int(config["MAX_MISCLASSIFIED"]),
+                   float(config["MAX_RUN_SECONDS"]) or None)
 
     def catalog(self) -> list[dict]:
         """``list_datasets()``, computed once."""
@@ -322,6 +325,9 @@ class Run:
         self._last_weights = -1e9
         self._last_evaluation = -1e9
         self.streaming_time = 0.0        # s the worker spent streaming (not waiting)
+        self.compute_time = 0.0          # s of training, pauses and speed delays excluded
+        self._busy_since = None
+        self.timed_out = False
         self.thread = threading.Thread(target=self._work, name=f"train-{self.id}",
                                        daemon=True)
 
@@ -379,7 +385,19 @@ class Run:
             while self._paused and not self._stop.is_set():
                 self._cond.wait()
 
+    def _count_compute(self):
+        """Add the time since the last callback returned; True past the time cap."""
+        now = time.perf_counter()
+        if self._busy_since is not None:
+            self.compute_time += now - self._busy_since
+        cap = self.lab.max_run_seconds
+        if cap and self.compute_time > cap:
+            self.timed_out = True
+            self._stop.set()
+        return self.timed_out
+
     def _on_evaluation(self, n_fev, cost):
+        self._count_compute()
         now = time.perf_counter()
         interval = self.params["evaluation_interval_ms"] / 1000
         if now - self._last_evaluation >= interval:
@@ -388,6 +406,7 @@ class Run:
                              key=("evaluation", self.id))
         self.streaming_time += time.perf_counter() - now
         self._wait_while_paused()
+        self._busy_since = time.perf_counter()
         return self._stop.is_set()
 
     def _on_iteration(self, info):
@@ -421,6 +440,7 @@ class Run:
                 if left <= 0 or self._stepping:
                     break
                 self._cond.wait(left)
+        self._busy_since = time.perf_counter()
         return self._stop.is_set()
 
     def _put_weights(self, iteration, thetas):
@@ -487,6 +507,7 @@ class Run:
                      "n_test": int(ds.X_test.shape[0])},
             probe={"indices": self.probe,
                    "labels": [np.asarray(ds.y_test)[i].item() for i in self.probe]}))
+        self._busy_since = time.perf_counter()
         self.model.fit(X, y, callback=self._on_iteration, X_val=X_val, y_val=y_val,
                        on_evaluation=self._on_evaluation)
         self.classes = self.model.classes_
@@ -509,8 +530,12 @@ class Run:
         np.add.at(confusion, (true_i[known], pred_i[known]), 1)
         wrong = np.flatnonzero(predicted != y_test)
         last = self.history[-1] if self.history else {}
+        message = model.message_
+        if self.timed_out:
+            message = (f"stopped at the server's limit of {self.lab.max_run_seconds:g} s of "
+                       "training per run (MAX_RUN_SECONDS)")
         result = protocol.done(
-            self.id, reason, model.message_,
+            self.id, reason, message,
             n_iter=int(model.n_iter_), n_fev=int(model.n_fev_),
             elapsed=round(float(model.fit_time_), 4),
             streaming_time=round(self.streaming_time, 4),

@@ -383,3 +383,23 @@ def test_names_with_a_trailing_newline_are_refused(session_factory, field, value
         client.wait_for("done")
         session.receive(json.dumps({"type": "save", "name": value}))
     assert client.wait_for("error")["field"] == field
+
+
+def test_a_run_past_the_time_limit_ends_with_a_message_naming_it(tmp_path, session_factory):
+    the_lab = make_lab(tmp_path, max_run_seconds=0.3)
+    session, client = session_factory(the_lab=the_lab)
+    t0 = time.monotonic()
+    train(session, dataset="spiral", hidden_layers=[64, 64], regularization_parameter=0,
+          max_iter=2000)
+    done = client.wait_for("done", timeout=30)
+    assert done["reason"] == "stopped" and "MAX_RUN_SECONDS" in done["message"]
+    assert done["n_iter"] < 2000 and time.monotonic() - t0 < 10
+    assert session.run().compute_time == pytest.approx(0.3, abs=0.3)
+
+
+def test_paused_time_does_not_count_against_the_time_limit(tmp_path, session_factory):
+    the_lab = make_lab(tmp_path, max_run_seconds=5)
+    session, client = session_factory(the_lab=the_lab)
+    train(session, max_iter=5, delay_ms=400)
+    done = client.wait_for("done", timeout=30)
+    assert done["reason"] != "stopped" and session.run().compute_time < 1.5
