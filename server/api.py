@@ -81,9 +81,14 @@ def samples(dataset_id):
     ds = lab.dataset(dataset_id)
     X, y = (ds.X_test, ds.y_test) if split == "test" else (ds.X_train, ds.y_train)
     n = int(X.shape[0])
-    start = _query_int("start", 0, 0, max(0, n - 1))
-    count = _query_int("count", 16, 1, MAX_SAMPLES_PER_REQUEST)
-    rows = np.asarray(X[start:start + count], dtype=np.float64)
+    if "indices" in request.args:  # any samples at once, e.g. the misclassified ones
+        index = _query_indices(n)
+        start = None
+    else:
+        start = _query_int("start", 0, 0, max(0, n - 1))
+        count = _query_int("count", 16, 1, MAX_SAMPLES_PER_REQUEST)
+        index = np.arange(start, min(start + count, n))
+    rows = np.asarray(X[index], dtype=np.float64)
     if fmt == "list":
         images = np.round(rows, 4).tolist()
     else:
@@ -91,8 +96,23 @@ def samples(dataset_id):
         images = [base64.b64encode(r.tobytes()).decode("ascii") for r in as_bytes]
     return {"dataset": dataset_id, "split": split, "start": start, "count": len(images),
             "n": n, "image_shape": info["image_shape"], "class_names": info["class_names"],
-            "format": fmt, "labels": np.asarray(y[start:start + count]).tolist(),
+            "format": fmt, "indices": index.tolist(), "labels": np.asarray(y[index]).tolist(),
             "images": images}
+
+
+def _query_indices(n):
+    """``?indices=3,17,42``: at most MAX_SAMPLES_PER_REQUEST sample indices in [0, n)."""
+    parts = [p for p in request.args.get("indices", "").split(",") if p.strip()]
+    if not 1 <= len(parts) <= MAX_SAMPLES_PER_REQUEST:
+        raise protocol.invalid("indices", f"must list 1 to {MAX_SAMPLES_PER_REQUEST} "
+                               "comma-separated integers")
+    try:
+        index = np.array([int(p) for p in parts], dtype=np.int64)
+    except ValueError:
+        raise protocol.invalid("indices", "must be comma-separated integers") from None
+    if index.min() < 0 or index.max() >= n:
+        raise protocol.invalid("indices", f"every index must be in [0, {n - 1}]")
+    return index
 
 
 # --------------------------------------------------------------------------- models

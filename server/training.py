@@ -545,6 +545,7 @@ class Run:
             test_accuracy=float(np.mean(predicted == y_test)),
             confusion_matrix=confusion.tolist(),
             misclassified=wrong[:self.lab.max_misclassified].tolist(),
+            misclassified_predicted=pred_i[wrong[:self.lab.max_misclassified]].tolist(),
             n_misclassified=int(wrong.size))
         self._publish(result)
 
@@ -567,7 +568,8 @@ class Run:
         result = protocol.done(self.id, reason, message,
                                n_iter=len(self.history), n_fev=None, elapsed=None,
                                cost=None, train_accuracy=None, val_accuracy=None,
-                               test_accuracy=None, confusion_matrix=None, misclassified=[])
+                               test_accuracy=None, confusion_matrix=None, misclassified=[],
+                               misclassified_predicted=[])
         self._publish(result)
 
     # -- the trained model ----------------------------------------------------

@@ -226,3 +226,14 @@ def test_a_corrupted_archive_is_a_clear_400(client, xor_model, tmp_path):
                            content_type="application/octet-stream")
     assert response.status_code == 400
     assert response.get_json()["field"] == "file"
+
+
+def test_samples_by_a_list_of_indices(client):
+    ds = load_dataset("xor")
+    body = client.get("/api/datasets/xor/samples?split=test&indices=7,0,42").get_json()
+    assert body["indices"] == [7, 0, 42] and body["start"] is None
+    assert body["labels"] == [int(ds.y_test[i]) for i in (7, 0, 42)]
+    np.testing.assert_allclose(body["images"][2], ds.X_test[42], atol=1e-4)
+    for bad in ("", "1,x", "-1", "100000", ",".join(["1"] * 300)):
+        response = client.get(f"/api/datasets/xor/samples?indices={bad}")
+        assert response.status_code == 400 and response.get_json()["field"] == "indices"

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from server import protocol, training
+from server.datasets import load_dataset
 from server.network import NeuralNetwork
 from server.protocol import Limits
 from server.threads import TrainingSlots
@@ -114,6 +115,10 @@ def test_a_full_run_streams_increasing_iterations_and_ends_with_done(session_fac
     assert np.sum(done["confusion_matrix"]) == started["dataset"]["n_test"]
     assert done["n_misclassified"] == started["dataset"]["n_test"] - np.trace(
         done["confusion_matrix"])
+    wrong, said = done["misclassified"], done["misclassified_predicted"]
+    assert len(said) == len(wrong) and wrong
+    predicted = session.run().model.predict(load_dataset("xor").X_test[wrong])
+    assert said == predicted.tolist()  # xor's classes are 0 and 1: index = label
     assert 0.0 <= done["test_accuracy"] <= 1.0
     assert 0.0 < done["streaming_time"] < done["elapsed"]
     # done comes after the final iteration and the final weights

@@ -110,11 +110,13 @@ function setRunState(s) {
 }
 
 // ------------------------------------------------------------------ data set & samples
-async function fetchSamples(id, start, count) {
-  const r = await fetch(`/api/datasets/${encodeURIComponent(id)}/samples?split=test&start=${start}&count=${count}&format=list`);
+/** Fetch test samples: `start`/`count`, or a list of `indices` (one request either way). */
+async function fetchSamples(id, start, count, indices = null) {
+  const which = indices ? `indices=${indices.join(',')}` : `start=${start}&count=${count}`;
+  const r = await fetch(`/api/datasets/${encodeURIComponent(id)}/samples?split=test&${which}&format=list`);
   if (!r.ok) throw new Error(`samples of ${id}: HTTP ${r.status}`);
   const body = await r.json();
-  return body.images.map((vector, k) => ({ index: start + k, vector, label: body.labels[k] }));
+  return body.images.map((vector, k) => ({ index: body.indices[k], vector, label: body.labels[k] }));
 }
 
 function stripItems(list, caption) {
@@ -350,14 +352,13 @@ const handlers = {
     status(msg.reason === 'error' ? `Training failed: ${msg.message}` : `Finished (${why}) after ${msg.n_iter} iterations${acc}. ${info.image_shape ? 'Draw a digit or click a sample' : 'Click a sample'} to test the network.`, msg.reason === 'error');
     // each in a frame of its own, after the last weights have been drawn
     if (msg.confusion_matrix) queue('confusion', () => confusion.update({ matrix: msg.confusion_matrix, classNames: info.class_names, accuracy: msg.test_accuracy }));
-    queue('misclassified', () => showMisclassified(msg.misclassified || []));
+    queue('misclassified', () => showMisclassified(msg.misclassified || [], msg.misclassified_predicted || []));
     schedule();
     // the pad or the chosen sample now gets the final model's answer
     if (input.kind === 'drawing') pad.update();
     else if (input.kind === 'sample') predict({ sample: { split: 'test', index: input.index } }, input);
   },
   prediction(msg) {
-    if (misPending.has(msg.request_id)) { labelMisclassified(msg); return; }
     if (msg.request_id !== lastPredictRequest) return; // an older answer overtaken by a newer drawing
     const shape = msg.image_shape || run?.dataset?.image_shape;
     if (shape && msg.image) preprocessed.update({ image: msg.image, shape });
@@ -403,35 +404,24 @@ function fmtCost(c) {
   return c == null ? '–' : c >= 100 ? c.toFixed(1) : c.toPrecision(4);
 }
 
-async function showMisclassified(indices) {
+async function showMisclassified(indices, predicted = []) {
   const take = indices.slice(0, N_MISCLASSIFIED);
   if (!take.length) { misStrip.reset(); return; }
   const id = run.dataset.id;
   const runId = run.id;
   try {
-    const got = await Promise.all(take.map((i) => fetchSamples(id, i, 1).then((s) => s[0])));
+    const got = await fetchSamples(id, 0, 0, take); // one request for the whole gallery
     if (!run || run.id !== runId) return;
-    // `done` lists which test samples are wrong, not what they were taken for: ask
-    misStrip.update({ items: stripItems(got, (s) => `${run.dataset.class_names[s.label] ?? s.label} → ?`) });
-    got.forEach((s, k) => {
-      const rid = `mis-${runId}-${k}`;
-      misPending.set(rid, k);
-      conn.send({ type: 'predict', request_id: rid, run_id: runId, sample: { split: 'test', index: s.index } });
+    const names = run.dataset.class_names;
+    const name = (c) => names[c] ?? String(c);
+    const items = stripItems(got, (s) => `${name(s.label)} → ${name(predicted[got.indexOf(s)])}`);
+    items.forEach((item, k) => {
+      item.label = `test sample ${item.index}: true ${name(got[k].label)}, predicted ${name(predicted[k])}`;
     });
+    misStrip.update({ items });
   } catch (e) {
     status(`Could not load misclassified samples: ${e.message}`, true);
   }
-}
-const misPending = new Map(); // request_id -> thumbnail index
-
-function labelMisclassified(msg) {
-  const k = misPending.get(msg.request_id);
-  misPending.delete(msg.request_id);
-  const item = misStrip.items[k];
-  if (!item || !run) return;
-  const names = run.dataset.class_names;
-  const truth = names[item.classIndex] ?? item.classIndex;
-  misStrip.setCaption(k, `${truth} → ${msg.class_name}`, `test sample ${item.index}: true ${truth}, predicted ${msg.class_name}`);
 }
 
 /** While training, ask again (at most once a second) what the newest weights make of a drawing or a non-probe sample. */
