@@ -56,7 +56,7 @@ export class StreamChart {
     if (this.plot) this.plot.destroy();
     const { series, format, yLabel, height, yRange, log } = this.options;
     const axis = { stroke: cssVar('--fg-muted'), grid: { stroke: cssVar('--grid'), width: 1 }, ticks: { stroke: cssVar('--grid') },
-      font: '13px system-ui, sans-serif', labelFont: '13px system-ui, sans-serif' };
+      font: '14px system-ui, sans-serif', labelFont: '14px system-ui, sans-serif' };
     const nfev = this.nfev;
     const opts = {
       width: Math.max(200, this.container.clientWidth || 400),

@@ -239,7 +239,7 @@ export class NetworkDiagram {
   _drawCaptions(ctx, layout, pal, height) {
     const L = layout.layers.length;
     ctx.fillStyle = css(pal.ink, 0.7);
-    ctx.font = '13px system-ui, sans-serif';
+    ctx.font = '15px system-ui, sans-serif';
     ctx.textAlign = 'center';
     ctx.textBaseline = 'bottom';
     layout.layers.forEach((layer, l) => {
