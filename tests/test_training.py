@@ -408,3 +408,19 @@ def test_paused_time_does_not_count_against_the_time_limit(tmp_path, session_fac
     train(session, max_iter=5, delay_ms=400)
     done = client.wait_for("done", timeout=30)
     assert done["reason"] != "stopped" and session.run().compute_time < 1.5
+
+
+def test_a_failure_inside_the_engine_ends_with_done_error_and_the_session_lives_on(
+        session_factory, monkeypatch):
+    def broken_fit(self, *args, **kwargs):
+        raise RuntimeError("simulated failure in the engine")
+
+    monkeypatch.setattr(NeuralNetwork, "fit", broken_fit)
+    session, client = session_factory()
+    train(session, max_iter=5)
+    done = client.wait_for("done")
+    assert done["reason"] == "error" and "simulated failure" in done["message"]
+    assert done["test_accuracy"] is None
+    monkeypatch.undo()
+    train(session, max_iter=3)  # the same connection trains again
+    assert client.wait_for("done", 2)["reason"] in ("max_iter", "converged")
