@@ -305,6 +305,13 @@ def _check_float(name, value, low=None, low_open=False):
     return v
 
 
+def _one_hot(index, p, dtype=np.float64):
+    """Return the (m, p) one-hot matrix of class indices ``index`` (m,)."""
+    Y = np.zeros((index.shape[0], p), dtype=dtype)
+    Y[np.arange(index.shape[0]), index] = 1.0
+    return Y
+
+
 def _check_X(X, name="X", n_features=None):
     X = np.asarray(X)
     if X.ndim != 2:
@@ -491,8 +498,7 @@ class NeuralNetwork:
             if classes.size < 2:
                 raise ValueError(f"y must hold at least 2 classes, got {classes.tolist()}")
         index = self._label_index(y, classes, "y")
-        Y = np.zeros((m, classes.size))
-        Y[np.arange(m), index] = 1.0
+        Y = _one_hot(index, classes.size)
         return Y, classes
 
     @staticmethod
@@ -545,8 +551,7 @@ class NeuralNetwork:
             y_val = np.asarray(y_val)
             if y_val.ndim != 1 or y_val.shape[0] != X_val.shape[0]:
                 raise ValueError(f"y_val must be 1-D with {X_val.shape[0]} labels")
-            Y_val = np.zeros((y_val.shape[0], classes.size), dtype=dtype)
-            Y_val[np.arange(y_val.shape[0]), self._label_index(y_val, classes, "y_val")] = 1
+            Y_val = _one_hot(self._label_index(y_val, classes, "y_val"), classes.size, dtype)
         table = layer_table(layer_sizes)
         rng = np.random.default_rng(self.random_state)
         warm = (
@@ -613,8 +618,7 @@ class NeuralNetwork:
         else:
             if y.ndim != 1 or y.shape[0] != X.shape[0]:
                 raise ValueError(f"y must be 1-D with {X.shape[0]} labels, got shape {y.shape}")
-            Y = np.zeros((X.shape[0], self.classes_.size))
-            Y[np.arange(X.shape[0]), self._label_index(y, self.classes_, "y")] = 1.0
+            Y = _one_hot(self._label_index(y, self.classes_, "y"), self.classes_.size)
         table = layer_table(self.layer_sizes)
         lam = float(self.regularization_parameter)
         cost, grad, _ = loss_and_grad(pack(self.thetas), table, X, Y, lam)
