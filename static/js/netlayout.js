@@ -56,16 +56,21 @@ export function layoutNetwork(layerSizes, opts) {
   return { layers, width, height };
 }
 
-function imageLayer(n, [rows, cols], cx, cy, side) {
-  const cell = side / Math.max(rows, cols);
-  const w = cell * cols, h = cell * rows;
-  const x = cx - w / 2, y = cy - h / 2;
+/** Centres of n cells laid out row by row, `cols` wide, from (x, y): [x0, y0, x1, y1, …]. */
+function gridPositions(n, cols, x, y, cell) {
   const pos = new Float32Array(2 * n);
   for (let i = 0; i < n; i++) {
     pos[2 * i] = x + ((i % cols) + 0.5) * cell;
     pos[2 * i + 1] = y + (Math.floor(i / cols) + 0.5) * cell;
   }
-  return { kind: 'image', n, x, y, w, h, size: cell, gridCols: cols, pos };
+  return pos;
+}
+
+function imageLayer(n, [rows, cols], cx, cy, side) {
+  const cell = side / Math.max(rows, cols);
+  const w = cell * cols, h = cell * rows;
+  const x = cx - w / 2, y = cy - h / 2;
+  return { kind: 'image', n, x, y, w, h, size: cell, gridCols: cols, pos: gridPositions(n, cols, x, y, cell) };
 }
 
 function columnLayer(n, cx, top, innerH) {
@@ -97,12 +102,7 @@ function gridLayer(n, cx, cy, maxW, innerH) {
   const { cols, rows, cell } = gridShape(n, maxW, innerH);
   const w = cols * cell, h = rows * cell;
   const x = cx - w / 2, y = cy - h / 2;
-  const pos = new Float32Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    pos[2 * i] = x + ((i % cols) + 0.5) * cell;
-    pos[2 * i + 1] = y + (Math.floor(i / cols) + 0.5) * cell;
-  }
-  return { kind: 'grid', n, x, y, w, h, size: cell, gridCols: cols, pos };
+  return { kind: 'grid', n, x, y, w, h, size: cell, gridCols: cols, pos: gridPositions(n, cols, x, y, cell) };
 }
 
 /**
