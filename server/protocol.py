@@ -493,6 +493,3 @@ SERVER_MESSAGES = {
     "error": error,
     "weights": encode_weights,
 }
-
-# Frames a slow client may miss: only the newest pending one per run is sent.
-DROPPABLE = frozenset({"iteration", "evaluation", "weights"})

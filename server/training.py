@@ -58,8 +58,6 @@ class Outbox:
         self._closed = False
         self._busy = False
         self.failed = False
-        self.frames_sent = 0
-        self.bytes_sent = 0
         self.coalesced = 0
         self._thread = threading.Thread(target=self._drain, name=name, daemon=True)
         self._thread.start()
@@ -104,8 +102,6 @@ class Outbox:
                 if isinstance(frame, dict):
                     frame = json.dumps(frame, separators=(",", ":"), allow_nan=False)
                 self._send(frame)
-                self.frames_sent += 1
-                self.bytes_sent += len(frame)
             except Exception as exc:  # the transport is gone: stop sending
                 log.debug("outbox %s: send failed: %r", self._thread.name, exc)
                 with self._cond:
@@ -129,10 +125,8 @@ class Outbox:
                 self._cond.wait(left)
             return not self.failed
 
-    def close(self, flush_timeout=0.0):
-        """Stop the sender thread, after up to ``flush_timeout`` s of flushing."""
-        if flush_timeout:
-            self.flush(flush_timeout)
+    def close(self):
+        """Stop the sender thread; frames still queued are dropped."""
         with self._cond:
             self._closed = True
             self._queue.clear()
@@ -309,7 +303,6 @@ class Run:
         self.lab = session.lab
         self.params = params
         self.id = params["run_id"] or self._fresh_id(session)
-        self.info = info
         self.state = "queued"
         self.delay_ms = params["delay_ms"]
         self.model = None
