@@ -73,9 +73,10 @@ function setParam(name, value) {
   history.replaceState(null, '', `?${toQuery(state)}`);
   if (name === 'theme') applyTheme();
   if (name === 'optimizer') $('#controls').dataset.optimizer = value;
-  if (name === 'dataset' && (!run || run.state === 'idle')) actions.reset();
+  const idle = !run || run.state === 'idle';
+  if (name === 'dataset' && idle) actions.reset(); // clears the last run and previews the new network
   if (name === 'dataset') loadDataset();
-  if ((name === 'dataset' || name === 'hidden_layers') && (!run || run.state === 'idle')) previewStructure();
+  if (name === 'hidden_layers' && idle) previewStructure();
   if (name === 'delay_ms' && run && run.state !== 'idle') conn.send({ type: 'speed', delay_ms: value, run_id: run.id });
 }
 
