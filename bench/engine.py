@@ -20,7 +20,7 @@ threads are limited as ``NeuralNetwork.fit`` limits them (numpy's pool ``N``
 threads, every other pool 1); ``all`` (every core) is what ``fit`` uses by default.
 
 The last section times whole L-BFGS-B and TNC fits with the engine's thread
-limits and with them disabled (``server.network._BlasLimits`` replaced by a
+limits and with them disabled (``server.core.blas.BlasLimits`` replaced by a
 no-op), to show what two busy OpenBLAS pools cost, and the same number of bare
 ``loss_and_grad`` calls, to show what the optimizer and bookkeeping add.
 """
@@ -41,7 +41,7 @@ import numpy as np
 from _util import blas_summary, fmt_ms, interleaved, markdown_table, median, random_problem
 from post_baseline import PostNeuralNetwork
 
-import server.network as network
+import server.core.blas as blas
 from server.network import NeuralNetwork, layer_table, loss_and_grad, unpack
 
 LAMBDA = 1.0
@@ -213,7 +213,7 @@ def time_case(label, m, n, h, p, repeats, thread_counts, notes):
                      f"difference {check}")
     rows = {"median": [], "min": []}
     for n_threads in thread_counts:
-        with network._BlasLimits(n_threads):
+        with blas.BlasLimits(n_threads):
             times = interleaved(candidates, repeats)
         print(f"  {label}, {n_threads} thread(s): {repeats} rounds of {len(candidates)} "
               "candidates", file=sys.stderr, flush=True)
@@ -231,7 +231,7 @@ def time_case(label, m, n, h, p, repeats, thread_counts, notes):
 
 
 class _NoLimits:
-    """Stands in for ``server.network._BlasLimits``: leaves every pool as it is."""
+    """Stands in for ``server.core.blas.BlasLimits``: leaves every pool as it is."""
 
     def __init__(self, n_threads):
         pass
@@ -256,14 +256,14 @@ def time_fits(m, n, h, p, iters, repeats, optimizer):
                               max_iter=iters, optimizer=optimizer, random_state=0)
         return model.fit(X, y)
 
-    limits = network._BlasLimits
+    limits = blas.BlasLimits
 
     def unlimited():
-        network._BlasLimits = _NoLimits
+        blas.BlasLimits = _NoLimits
         try:
             fit()
         finally:
-            network._BlasLimits = limits
+            blas.BlasLimits = limits
 
     n_fev = fit().n_fev_  # also the warm-up of every path
     sizes = (n, h, p)
@@ -281,8 +281,8 @@ def time_fits(m, n, h, p, iters, repeats, optimizer):
 
 
 def engine_version():
-    """Return the last commit of server/network.py, and whether the work tree differs."""
-    path = Path(network.__file__)
+    """Return the last commit of server/core/ (the engine), and whether the work tree differs."""
+    path = Path(blas.__file__).parent
     try:
         git = ["git", "-C", str(path.parent)]
         commit = subprocess.run(git + ["log", "-1", "--format=%h", "--", path.name],
@@ -308,7 +308,7 @@ def main(argv=None):
     start = time.perf_counter()
 
     print("## Engine benchmark\n")
-    print(f"`server/network.py`: {engine_version()}; numpy {np.__version__}, {cores} cores; "
+    print(f"`server/core/`: {engine_version()}; numpy {np.__version__}, {cores} cores; "
           "thread pools at start:")
     for line in blas_summary():
         print(f"- {line}")
@@ -339,7 +339,7 @@ def main(argv=None):
     m, n, h, p = fit_case
     print(f"\n### Whole fits: BLAS limits on vs off\n\n{m}x{n}->{h}->{p}, lambda = {LAMBDA}, "
           "float64, `n_threads=None` (numpy's pool: every core, other pools: 1 thread); "
-          "limits off = `server.network._BlasLimits` replaced by a no-op, so numpy's and "
+          "limits off = `server.core.blas.BlasLimits` replaced by a no-op, so numpy's and "
           f"scipy's OpenBLAS pools both keep their default threads; medians of {fit_repeats} "
           "interleaved rounds (ratios: medians of per-round ratios).\n")
     fit_rows = []

@@ -16,7 +16,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     ``{"TESTING": True, "MODELS_DIR": tmp_path, ...}``).
     """
     from . import api, config, ws
-    from .training import Lab
+    from .live import Lab
 
     app = Flask(__name__, template_folder=str(REPO_ROOT / "templates"),
                 static_folder=str(REPO_ROOT / "static"), static_url_path="/static")

@@ -11,9 +11,9 @@ import numpy as np
 from flask import Blueprint, current_app, jsonify, render_template, request, send_file
 
 from . import protocol
+from .live.prediction import predict as predict_fields
 from .network import NeuralNetwork
 from .protocol import ProtocolError
-from .training import predict_payload, prepare_input
 
 bp = Blueprint("api", __name__)
 
@@ -69,7 +69,7 @@ def samples(dataset_id):
     ``format=base64`` gives each as base64 of uint8 (0-255) bytes, row-major.
     """
     lab = _lab()
-    if not protocol._ID_RE.match(dataset_id):
+    if not protocol.is_ident(dataset_id):
         raise protocol.invalid("dataset", "is not a valid data set id")
     info = lab.dataset_info(dataset_id)
     split = request.args.get("split", "test")
@@ -212,11 +212,8 @@ def predict():
     path, name = _model_path(body.get("model", ""))
     if not path.is_file():
         raise ProtocolError("no_model", f"no model named {name!r}", "model")
-    model = _load_model(path)
-    x = prepare_input(given, model.thetas[0].shape[0] - 1, model.image_shape)
-    out = predict_payload(model.thetas, model.classes_, model.class_names, x, model.image_shape)
-    extra = {"outputs": out.pop("outputs"), "model": name}
-    return protocol.prediction(given["request_id"], None, **out, **extra)
+    fields = predict_fields(_load_model(path), given)
+    return protocol.prediction(given["request_id"], None, **fields, model=name)
 
 
 def init_app(app):

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, request
 from flask_sock import ConnectionClosed, Sock
 
-from .training import Session
+from .live import Session
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,9 @@ import time
 import numpy as np
 import pytest
 
-from server import protocol, training
+from server import protocol
 from server.datasets import load_dataset
+from server.live.run import RUN_IDS
 from server.network import NeuralNetwork
 from server.protocol import Limits
 from server.threads import TrainingSlots
@@ -350,7 +351,7 @@ def test_seeded_validation_splits_are_shared_between_runs(lab):
 
 def test_a_client_chosen_id_never_collides_with_a_server_id(session_factory):
     session, client = session_factory()
-    taken = f"run-{next(training._run_counter) + 1}"  # the next id the server would draw
+    taken = f"run-{next(RUN_IDS) + 1}"  # the next id the server would draw
     train(session, run_id=taken, max_iter=3)
     train(session, max_iter=3)
     first, second = client.wait_for("started", 1), client.wait_for("started", 2)

@@ -21,7 +21,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from ..network import DTYPES, OPTIMIZER_REGISTRY
+from ..core.estimator import DTYPES
+from ..core.optimizers import OPTIMIZER_REGISTRY
 
 TYPES = ("int", "float", "ints", "choice", "dataset", "ident")
 SURFACES = ("api", "cli")

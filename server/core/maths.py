@@ -1,0 +1,199 @@
+"""The vectorised maths of a fully connected sigmoid network: numpy only.
+
+Layout follows the post the project grew from: ``thetas[l]`` has shape
+``(n_in + 1, n_out)`` and row 0 holds the bias weights. The cost is the mean over
+samples of the binary cross-entropy summed over the output units, plus
+``lambda / (2 m) * sum(theta**2)`` over the non-bias rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# --------------------------------------------------------------------------
+# Parameter packing: one flat vector <-> a list of (n_in + 1, n_out) matrices.
+
+
+def layer_table(layer_sizes):
+    """Return ``[(start, end, (n_in + 1, n_out)), ...]`` for a flat parameter vector."""
+    table, start = [], 0
+    for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+        end = start + (n_in + 1) * n_out
+        table.append((start, end, (n_in + 1, n_out)))
+        start = end
+    return table
+
+
+def unpack(flat, table):
+    """Return views of ``flat`` shaped like the thetas (no copy)."""
+    return [flat[s:e].reshape(shape) for s, e, shape in table]
+
+
+def pack(thetas, dtype=np.float64):
+    """Concatenate thetas into one flat vector of ``dtype``."""
+    return np.concatenate([np.asarray(t, dtype=dtype).ravel() for t in thetas])
+
+
+# --------------------------------------------------------------------------
+# Forward pass and the one loss-and-gradient function.
+
+
+def sigmoid(z, out=None):
+    """Return the logistic function of ``z``, computed as ``(1 + tanh(z / 2)) / 2``.
+
+    Exact to rounding, never overflows, and about 2.4x faster here than
+    ``scipy.special.expit`` (numpy's tanh is vectorised). ``out=z`` works in place.
+    """
+    out = np.multiply(z, 0.5, out=out)
+    np.tanh(out, out=out)
+    out += 1.0
+    out *= 0.5
+    return out
+
+
+def sumsq(a):
+    """Return ``sum(a**2)`` without BLAS.
+
+    ``np.vdot`` and ``np.linalg.norm`` call a threaded OpenBLAS ``ddot``; on a busy
+    2-core machine a 50k-element ``vdot`` took a median 1.37 ms against 0.019 ms for
+    ``einsum`` (bench/engine.py notes).
+    """
+    flat = a.ravel()
+    return float(np.einsum("i,i->", flat, flat))
+
+
+def softplus_sum(z):
+    """Return ``sum(log(1 + exp(z)))`` without overflow (6x faster than ``np.logaddexp``)."""
+    return float(np.maximum(z, 0.0).sum() + np.log1p(np.exp(-np.abs(z))).sum())
+
+
+def forward(thetas, X):
+    """Return ``(activations, z_out)``: every layer's output and the output pre-activation.
+
+    ``activations[0]`` is ``X`` itself, (m, n); ``activations[l]`` is (m, s_l) with no
+    bias column: the bias row of each theta is added as a broadcast instead of an
+    ``hstack`` of ones onto the data.
+    """
+    activations = [X]
+    a = X
+    last = len(thetas) - 1
+    for layer, theta in enumerate(thetas):
+        z = a @ theta[1:]  # (m, n_out)
+        z += theta[0]
+        # Hidden pre-activations are not needed again: overwrite them.
+        a = sigmoid(z, out=None if layer == last else z)
+        activations.append(a)
+    return activations, z
+
+
+def data_cost(z_out, Y):
+    """Return the summed cross-entropy of sigmoid outputs ``expit(z_out)`` against ``Y``.
+
+    ``-[y log(s) + (1 - y) log(1 - s)] = softplus(z) - y z`` for ``s = expit(z)``:
+    finite for any ``z``, so saturated units never hit ``log(0)``.
+    """
+    return softplus_sum(z_out) - float(np.einsum("ij,ij->", Y, z_out))
+
+
+BLOCK_ROWS = 16384
+
+
+def _backprop_block(thetas, grads, X, Y, scale, accumulate):
+    """Add one row block's gradient (times ``scale``) into ``grads``; return its summed cost.
+
+    ``accumulate=False`` overwrites ``grads`` instead of adding to them.
+    """
+    activations, z_out = forward(thetas, X)
+    cost = data_cost(z_out, Y)
+    output = activations[-1]
+    delta = output - Y  # (b, p): dJ/dz of the output layer, times m
+    delta *= scale
+    for layer in range(len(thetas) - 1, -1, -1):
+        a_prev = activations[layer]  # (b, n_in)
+        if accumulate:
+            grads[layer][1:] += a_prev.T @ delta
+            grads[layer][0] += delta.sum(axis=0)
+        else:
+            np.matmul(a_prev.T, delta, out=grads[layer][1:])
+            np.sum(delta, axis=0, out=grads[layer][0])
+        if layer > 0:  # the input layer needs no delta
+            # delta (b, n_out) @ W.T -> (b, n_in), times sigmoid'(z) = a (1 - a). The sign is
+            # folded into the small weight matrix to save one pass over the block.
+            delta = delta @ (-thetas[layer][1:].T)
+            slope = np.subtract(a_prev, 1.0)
+            slope *= a_prev  # -a (1 - a)
+            delta *= slope
+    return cost, output
+
+
+def _backprop_rows(thetas, grads, X, Y, scale):
+    """Write the gradient of rows ``X`` (times ``scale``) into ``grads``; return (cost, output)."""
+    m = X.shape[0]
+    if m <= BLOCK_ROWS:
+        return _backprop_block(thetas, grads, X, Y, scale, accumulate=False)
+    # Row blocks keep the elementwise passes in cache on large data sets.
+    output = np.empty(Y.shape, dtype=X.dtype)
+    cost = 0.0
+    for start in range(0, m, BLOCK_ROWS):
+        rows = slice(start, start + BLOCK_ROWS)
+        c, output[rows] = _backprop_block(thetas, grads, X[rows], Y[rows], scale,
+                                          accumulate=start > 0)
+        cost += c
+    return cost, output
+
+
+def loss_and_grad(flat, table, X, Y, lam, grad_out=None, n_total=None):
+    """Return ``(cost, grad, output)`` for the flat parameters on ``(X, Y)``.
+
+    Parameters
+    ----------
+    flat : ndarray, shape (n_params,)
+    table : list of (start, end, shape), from :func:`layer_table`
+    X : ndarray, shape (m, n)
+    Y : ndarray, shape (m, p), one-hot targets
+    lam : float, the regularization parameter
+    grad_out : ndarray, shape (n_params,), optional buffer for the gradient
+    n_total : int, optional
+        The size of the whole training set when ``X`` is a mini-batch, so that
+        the regularization term keeps its full-data weight per sample.
+
+    Returns
+    -------
+    cost : float
+    grad : ndarray, shape (n_params,), same dtype as ``flat``
+    output : ndarray, shape (m, p), the output activations
+    """
+    m = X.shape[0]
+    n_total = m if n_total is None else n_total
+    thetas = unpack(flat, table)
+    grad = np.empty_like(flat) if grad_out is None else grad_out
+    grads = unpack(grad, table)
+    cost, output = _backprop_rows(thetas, grads, X, Y, 1.0 / m)
+    cost /= m
+    if lam:
+        scale = lam / n_total
+        reg = 0.0
+        for theta, g in zip(thetas, grads):
+            w = theta[1:]  # the bias row is not regularized
+            reg += sumsq(w)
+            g[1:] += scale * w
+        cost += 0.5 * scale * reg
+    return cost, grad, output
+
+
+def cost_only(flat, table, X, Y, lam):
+    """Return ``(cost, output)``: a forward pass and the regularized cost, no gradient."""
+    m = X.shape[0]
+    thetas = unpack(flat, table)
+    activations, z_out = forward(thetas, X)
+    cost = data_cost(z_out, Y) / m
+    if lam:
+        cost += 0.5 * lam / m * sum(sumsq(t[1:]) for t in thetas)
+    return cost, activations[-1]
+
+
+def one_hot(index, p, dtype=np.float64):
+    """Return the (m, p) one-hot matrix of class indices ``index`` (m,)."""
+    Y = np.zeros((index.shape[0], p), dtype=dtype)
+    Y[np.arange(index.shape[0]), index] = 1.0
+    return Y

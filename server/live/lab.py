@@ -1,0 +1,96 @@
+"""The lab: what every session shares (limits, training slots, data sets, models dir)."""
+
+from __future__ import annotations
+
+import collections
+import threading
+from pathlib import Path
+
+from .. import protocol
+from ..threads import TrainingSlots
+
+
+class Lab:
+    """What every session shares: limits, training slots, data sets, models dir."""
+
+    def __init__(self, limits: protocol.Limits, slots: TrainingSlots, models_dir,
+                 max_active_runs=2, max_kept_runs=8, max_misclassified=100,
+                 max_run_seconds=None):
+        self.limits = limits
+        self.max_run_seconds = max_run_seconds  # of computing (pauses and delays excluded)
+        self.slots = slots
+        self.models_dir = Path(models_dir)
+        self.max_active_runs = max_active_runs
+        self.max_kept_runs = max_kept_runs
+        self.max_misclassified = max_misclassified
+        self._catalog = None
+        self._splits = collections.OrderedDict()
+        self._splits_lock = threading.Lock()
+        self.max_cached_splits = 4
+        self.sessions = 0
+        self._sessions_lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, config):
+        from .. import config as cfg
+        slots = TrainingSlots(int(config["MAX_CONCURRENT_TRAININGS"]),
+                              int(config["MAX_QUEUED_TRAININGS"]), config["BUSY_POLICY"])
+        return cls(cfg.limits(config), slots, config["MODELS_DIR"],
+                   int(config["MAX_ACTIVE_RUNS_PER_CONNECTION"]),
+                   int(config["MAX_KEPT_RUNS_PER_CONNECTION"]),
+                   int(config["MAX_MISCLASSIFIED"]),
+                   float(config["MAX_RUN_SECONDS"]) or None)
+
+    def catalog(self) -> list[dict]:
+        """``list_datasets()``, computed once."""
+        if self._catalog is None:
+            from ..datasets import list_datasets
+            self._catalog = list_datasets()
+        return self._catalog
+
+    def dataset_info(self, dataset_id) -> dict:
+        for entry in self.catalog():
+            if entry["id"] == dataset_id:
+                return entry
+        raise protocol.invalid("dataset", f"{dataset_id!r} is not one of "
+                               f"{[d['id'] for d in self.catalog()]}")
+
+    def dataset(self, dataset_id):
+        """The loaded data set (server.datasets memoises the image sets)."""
+        from ..datasets import load_dataset
+        self.dataset_info(dataset_id)
+        return load_dataset(dataset_id)
+
+    def split(self, dataset_id, fraction, random_state):
+        """``(X, y, X_val, y_val)`` of a data set's training part; seeded ones are shared.
+
+        A class trains on the same data set with the page's default seed: one
+        copy of the split (340 MB for MNIST) serves everyone instead of one each.
+        """
+        ds = self.dataset(dataset_id)
+        if fraction == 0:
+            return ds.X_train, ds.y_train, None, None
+        from ..datasets import train_validation_split
+        if random_state is None:
+            return train_validation_split(ds.X_train, ds.y_train, fraction, None)
+        key = (dataset_id, fraction, random_state)
+        with self._splits_lock:
+            if key in self._splits:
+                self._splits.move_to_end(key)
+                return self._splits[key]
+        parts = train_validation_split(ds.X_train, ds.y_train, fraction, random_state)
+        for a in parts:
+            a.flags.writeable = False  # shared between runs
+        with self._splits_lock:
+            self._splits[key] = parts
+            while len(self._splits) > self.max_cached_splits:
+                self._splits.popitem(last=False)
+        return parts
+
+    def session_opened(self):
+        with self._sessions_lock:
+            self.sessions += 1
+
+    def session_closed(self):
+        with self._sessions_lock:
+            self.sessions -= 1

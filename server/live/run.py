@@ -1,0 +1,319 @@
+"""A run: one training in its own worker thread, steered by pause, step, speed and stop.
+
+The worker trains through the engine's callbacks: ``callback`` (per iteration)
+streams progress and applies ``step`` and the ``speed`` delay; ``on_evaluation``
+(per function evaluation) blocks while paused and stops the fit within one
+evaluation.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import threading
+import time
+
+import numpy as np
+
+from .. import protocol
+from ..core.maths import forward
+from ..core.metrics import confusion_matrix
+from ..network import NeuralNetwork
+from ..protocol import ProtocolError
+from ..threads import Busy, Cancelled
+
+log = logging.getLogger(__name__)
+
+
+def model_params(request: dict) -> dict:
+    """The ``NeuralNetwork`` keyword arguments of a validated `train` request."""
+    params = {s.name: request[s.name] for s in protocol.settings.SETTINGS if s.api and s.wire}
+    params["hidden_layers"] = tuple(params["hidden_layers"])
+    return params
+
+
+RUN_IDS = itertools.count(1)  # server-drawn run ids: run-1, run-2, ...
+
+
+class Run:
+    """One training: its parameters, worker thread, pause/step/stop state, history."""
+
+    @staticmethod
+    def _fresh_id(session):
+        """Draw a server id no run of this session has taken (a client may pick "run-7")."""
+        while True:
+            run_id = f"run-{next(RUN_IDS)}"
+            if run_id not in session.runs:
+                return run_id
+
+    def __init__(self, session, params: dict, info: dict):
+        self.session = session
+        self.lab = session.lab
+        self.params = params
+        self.id = params["run_id"] or self._fresh_id(session)
+        self.state = "queued"
+        self.delay_ms = params["delay_ms"]
+        self.model = None
+        self.dataset = None
+        self.classes = None
+        self.latest_thetas = None        # a copy, updated every iteration
+        self.history = []                # every iteration's scalars, for replay
+        self.result = None               # the `done` message once finished
+        self._cond = threading.Condition()
+        self._paused = False
+        self._stepping = False
+        self._stop = threading.Event()
+        self._last_weights = -1e9
+        self._last_evaluation = -1e9
+        self.streaming_time = 0.0        # s the worker spent streaming (not waiting)
+        self.compute_time = 0.0          # s of training, pauses and speed delays excluded
+        self._busy_since = None
+        self.timed_out = False
+        self.thread = threading.Thread(target=self._work, name=f"train-{self.id}",
+                                       daemon=True)
+
+    # -- control, from the receive thread -----------------------------------
+
+    @property
+    def finished(self) -> bool:
+        return self.result is not None
+
+    def pause(self):
+        self._control(paused=True, stepping=False, state="paused")
+
+    def resume(self):
+        self._control(paused=False, stepping=False, state="running")
+
+    def step(self):
+        self._control(paused=False, stepping=True, state="running", stepping_state=True)
+
+    def _control(self, paused, stepping, state, stepping_state=False):
+        # The reply is queued under the lock, before the worker can wake and
+        # queue its own `state` (the "paused" after a step): they arrive in order.
+        with self._cond:
+            self._paused, self._stepping = paused, stepping
+            if stepping_state:
+                self._announce(state, stepping=True)
+            else:
+                self._announce(state)
+            self._cond.notify_all()
+
+    def set_delay(self, delay_ms):
+        with self._cond:
+            self.delay_ms = delay_ms
+            self._cond.notify_all()
+
+    def stop(self):
+        with self._cond:
+            if not self.finished and not self._stop.is_set():
+                self._announce("stopping")
+            self._stop.set()
+            self._cond.notify_all()
+        if self.model is not None:
+            self.model.stop()
+
+    def _announce(self, value, **extra):
+        if self.finished:
+            return
+        if self.state != "queued":
+            self.state = value
+        self.session.put(protocol.state(self.id, value, **extra))
+
+    # -- the worker ----------------------------------------------------------
+
+    def _wait_while_paused(self):
+        with self._cond:
+            while self._paused and not self._stop.is_set():
+                self._cond.wait()
+
+    def _count_compute(self):
+        """Add the time since the last callback returned; True past the time cap."""
+        now = time.perf_counter()
+        if self._busy_since is not None:
+            self.compute_time += now - self._busy_since
+        cap = self.lab.max_run_seconds
+        if cap and self.compute_time > cap:
+            self.timed_out = True
+            self._stop.set()
+        return self.timed_out
+
+    def _on_evaluation(self, n_fev, cost):
+        self._count_compute()
+        now = time.perf_counter()
+        interval = self.params["evaluation_interval_ms"] / 1000
+        if now - self._last_evaluation >= interval:
+            self._last_evaluation = now
+            self.session.put(lambda: protocol.evaluation(self.id, n_fev, cost),
+                             key=("evaluation", self.id))
+        self.streaming_time += time.perf_counter() - now
+        self._wait_while_paused()
+        self._busy_since = time.perf_counter()
+        return self._stop.is_set()
+
+    def _on_iteration(self, info):
+        start = time.perf_counter()
+        thetas = [np.array(t) for t in info.thetas]  # info's views die with the call
+        self.latest_thetas = thetas
+        probe = forward(thetas, self.X_probe)[0][1:] if self.X_probe.shape[0] else []
+        scalars = protocol.iteration_scalars(info)
+        self.history.append(scalars)
+        self.session.put(lambda: protocol.iteration(self.id, scalars, probe),
+                         key=("iteration", self.id))
+        now = time.perf_counter()
+        if now - self._last_weights >= self.params["weights_interval_ms"] / 1000:
+            self._last_weights = now
+            self._put_weights(info.iteration, thetas)
+        self.streaming_time += time.perf_counter() - start
+        with self._cond:
+            if self._stepping:
+                self._stepping, self._paused = False, True
+                self.state = "paused"
+                self.session.put(protocol.state(self.id, "paused"))
+            # The delay is re-read on every wake-up: a `speed` message shortens a long wait.
+            since = time.monotonic()
+            while not self._stop.is_set():
+                if self._paused:
+                    self._cond.wait()
+                    since = time.monotonic() if not self._stepping else -math.inf
+                    continue
+                left = since + self.delay_ms / 1000 - time.monotonic()
+                if left <= 0 or self._stepping:
+                    break
+                self._cond.wait(left)
+        self._busy_since = time.perf_counter()
+        return self._stop.is_set()
+
+    def _put_weights(self, iteration, thetas):
+        self.session.put(lambda: protocol.encode_weights(self.id, iteration, thetas),
+                         key=("weights", self.id))
+
+    def _work(self):
+        slots = self.lab.slots
+        try:
+            n_threads = slots.acquire(self._stop, on_queued=lambda position: self.session.put(
+                protocol.state(self.id, "queued", position=position)))
+        except Busy as exc:
+            self.session.put(protocol.error("busy", str(exc), None, "train", None,
+                                            run_id=self.id))
+            self.session.forget(self)
+            return
+        except Cancelled:  # stopped while queued: it never started, but it did end
+            self._finish_with_error(None)
+            return
+        try:
+            self._train(n_threads)
+        except Exception as exc:  # noqa: BLE001 - reported to the client, then logged
+            log.exception("run %s failed", self.id)
+            self._finish_with_error(exc)
+        finally:
+            slots.release()
+
+    def _setup(self, n_threads):
+        p = self.params
+        ds = self.lab.dataset(p["dataset"])
+        self.dataset = ds
+        X, y, X_val, y_val = self.lab.split(p["dataset"], p["validation_fraction"],
+                                            p["random_state"])
+        self.probe = list(p["probe"])
+        self.X_probe = np.asarray(ds.X_test[self.probe], dtype=np.float64).reshape(
+            len(self.probe), X.shape[1])
+        self.model = NeuralNetwork(
+            **model_params(p), max_params=self.lab.limits.max_parameters,
+            n_threads=n_threads, class_names=list(ds.class_names),
+            image_shape=None if ds.image_shape is None else tuple(ds.image_shape))
+        if self._stop.is_set():
+            self.model.stop()
+        return X, y, X_val, y_val
+
+    def _train(self, n_threads):
+        X, y, X_val, y_val = self._setup(n_threads)
+        ds, p = self.dataset, self.params
+        self.classes = np.unique(np.concatenate([np.asarray(y), np.asarray(ds.y_test)]))
+        layer_sizes = [X.shape[1], *p["hidden_layers"], len(self.classes)]
+        self.state = "running"
+        self.session.put(protocol.started(
+            self.id, layer_sizes,
+            params={k: v for k, v in p.items() if k not in ("type", "run_id")}
+            | {"n_threads": n_threads},
+            dataset={"id": p["dataset"], "name": getattr(ds, "name", p["dataset"]),
+                     "image_shape": None if ds.image_shape is None else list(ds.image_shape),
+                     "class_names": list(ds.class_names), "n_features": int(X.shape[1]),
+                     "n_train": int(X.shape[0]),
+                     "n_val": 0 if X_val is None else int(X_val.shape[0]),
+                     "n_test": int(ds.X_test.shape[0])},
+            probe={"indices": self.probe,
+                   "labels": [np.asarray(ds.y_test)[i].item() for i in self.probe]}))
+        self._busy_since = time.perf_counter()
+        self.model.fit(X, y, callback=self._on_iteration, X_val=X_val, y_val=y_val,
+                       on_evaluation=self._on_evaluation)
+        self.classes = self.model.classes_
+        self.latest_thetas = self.model.thetas
+        self._put_weights(self.model.n_iter_, self.model.thetas)
+        self._finish(X, y, X_val, y_val)
+
+    def _finish(self, X, y, X_val, y_val):
+        model, ds = self.model, self.dataset
+        reason = {"callback": "stopped"}.get(model.stop_reason_, model.stop_reason_)
+        if reason not in protocol.DONE_REASONS:
+            reason = "failed"
+        y_test = np.asarray(ds.y_test)
+        predicted = model.predict(ds.X_test)
+        confusion, pred_i = confusion_matrix(model.classes_, y_test, predicted)
+        wrong = np.flatnonzero(predicted != y_test)
+        last = self.history[-1] if self.history else {}
+        message = model.message_
+        if self.timed_out:
+            message = (f"stopped at the server's limit of {self.lab.max_run_seconds:g} s of "
+                       "training per run (MAX_RUN_SECONDS)")
+        result = protocol.done(
+            self.id, reason, message,
+            n_iter=int(model.n_iter_), n_fev=int(model.n_fev_),
+            elapsed=round(float(model.fit_time_), 4),
+            streaming_time=round(self.streaming_time, 4),
+            cost=last.get("cost"), val_cost=last.get("val_cost"),
+            train_accuracy=float(model.score(X, y)),
+            val_accuracy=None if X_val is None else float(model.score(X_val, y_val)),
+            test_accuracy=float(np.mean(predicted == y_test)),
+            confusion_matrix=confusion.tolist(),
+            misclassified=wrong[:self.lab.max_misclassified].tolist(),
+            misclassified_predicted=pred_i[wrong[:self.lab.max_misclassified]].tolist(),
+            n_misclassified=int(wrong.size))
+        self._publish(result)
+
+    def _publish(self, result):
+        """Send `done`; under the lock so that no `state` can follow it."""
+        with self._cond:
+            self.result = result
+            self.state = "done"
+            self.session.put(result)
+        self.session.run_finished(self)
+
+    def _finish_with_error(self, exc):
+        """Send `done` for a run that failed (``exc``) or was stopped in the queue (None)."""
+        if exc is None:
+            reason, message = "stopped", "stopped while waiting for a training slot"
+        elif isinstance(exc, ValueError):
+            reason, message = "error", str(exc)
+        else:
+            reason, message = "error", f"internal error: {exc!r}"
+        result = protocol.done(self.id, reason, message,
+                               n_iter=len(self.history), n_fev=None, elapsed=None,
+                               cost=None, train_accuracy=None, val_accuracy=None,
+                               test_accuracy=None, confusion_matrix=None, misclassified=[],
+                               misclassified_predicted=[])
+        self._publish(result)
+
+    # -- the trained model ----------------------------------------------------
+
+    def predictor(self):
+        """The finished model, or one made of the newest iteration's weights."""
+        if self.finished and self.model is not None and self.model.thetas is not None:
+            return self.model
+        thetas, ds = self.latest_thetas, self.dataset
+        if thetas is None or self.classes is None:
+            raise ProtocolError("no_model", f"run {self.id} has no weights yet", "run_id")
+        return NeuralNetwork.from_thetas(
+            thetas, self.classes, max_params=self.lab.limits.max_parameters,
+            class_names=list(ds.class_names),
+            image_shape=None if ds.image_shape is None else tuple(ds.image_shape))

@@ -1,0 +1,181 @@
+"""A session: one connection's conversation, with no socket in sight.
+
+A :class:`Session` receives raw frames (``receive``), validates them with the
+protocol and dispatches them to one handler per message type; it talks back
+through an :class:`~.outbox.Outbox` around the transport's ``send`` (which takes
+``str`` for a text frame or ``bytes`` for a binary one). Each `train` starts a
+:class:`~.run.Run`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import numpy as np
+
+from .. import protocol
+from ..core.metrics import count_parameters
+from ..network import check_gradients
+from ..protocol import ProtocolError
+from .lab import Lab
+from .outbox import JOIN_TIMEOUT, Outbox
+from .prediction import predict
+from .run import Run
+
+log = logging.getLogger(__name__)
+
+
+class Session:
+    """One connection's conversation: parse, dispatch, reply through the outbox."""
+
+    # message type -> handler method; one per type in protocol.CLIENT_MESSAGES
+    HANDLERS = {
+        "train": "_train", "pause": "_control", "resume": "_control", "step": "_control",
+        "stop": "_control", "speed": "_speed", "predict": "_predict",
+        "gradient_check": "_gradient_check", "save": "_save",
+    }
+
+    def __init__(self, send, lab: Lab, name: str = "session"):
+        self.lab = lab
+        self.name = name
+        self.outbox = Outbox(send, name=f"outbox-{name}")
+        self.runs: dict[str, Run] = {}
+        self._lock = threading.Lock()
+        self.closed = False
+        lab.session_opened()
+
+    # -- the transport's side --------------------------------------------------
+
+    def put(self, payload, key=None):
+        return self.outbox.put(payload, key)
+
+    def hello(self):
+        """Send `ready`: the protocol version, the limits and the data sets."""
+        writable = self.lab.models_dir.is_dir() or not self.lab.models_dir.exists()
+        self.put(protocol.ready(self.lab.limits, self.lab.catalog(), writable))
+
+    def receive(self, data):
+        """Handle one incoming frame; any problem becomes an `error` reply."""
+        msg = None
+        try:
+            request = protocol.parse(data, self.lab.limits)
+            msg = request
+            getattr(self, self.HANDLERS[request["type"]])(request)
+        except ProtocolError as exc:
+            self.put(protocol.error_from(exc, exc.request or msg))
+        except Exception as exc:  # noqa: BLE001 - the connection must stay usable
+            log.exception("session %s: %r failed", self.name, msg and msg.get("type"))
+            self.put(protocol.error_from(
+                ProtocolError("internal", f"internal error: {exc.__class__.__name__}"), msg))
+
+    def close(self):
+        """End every run and the sender thread; return when they are gone."""
+        if self.closed:
+            return
+        self.closed = True
+        with self._lock:
+            runs = list(self.runs.values())
+        for run in runs:
+            run.stop()
+        self.outbox.close()
+        for run in runs:
+            if run.thread.is_alive():
+                run.thread.join(JOIN_TIMEOUT)
+        self.lab.session_closed()
+
+    # -- runs --------------------------------------------------------------------
+
+    def run(self, run_id=None) -> Run:
+        with self._lock:
+            if run_id is None:
+                if not self.runs:
+                    raise ProtocolError("no_model", "no run yet: send 'train' first", "run_id")
+                return next(reversed(self.runs.values()))
+            if run_id not in self.runs:
+                raise protocol.invalid("run_id", f"no run {run_id!r} on this connection")
+            return self.runs[run_id]
+
+    def forget(self, run: Run):
+        with self._lock:
+            if self.runs.get(run.id) is run:
+                del self.runs[run.id]
+
+    def run_finished(self, run: Run):
+        """Keep at most max_kept_runs finished runs: drop the oldest."""
+        with self._lock:
+            finished = [r for r in self.runs.values() if r.finished]
+            for old in finished[:max(0, len(finished) - self.lab.max_kept_runs)]:
+                del self.runs[old.id]
+
+    # -- handlers ------------------------------------------------------------------
+
+    def _train(self, request):
+        lab = self.lab
+        info = lab.dataset_info(request["dataset"])
+        n_features = int(info["n_features"])
+        n_classes = len(info["class_names"])
+        sizes = [n_features, *request["hidden_layers"], n_classes]
+        n_params = count_parameters(sizes)
+        if n_params > lab.limits.max_parameters:
+            raise ProtocolError("too_large", f"hidden_layers: {sizes} has {n_params:,} "
+                                f"parameters; the limit is {lab.limits.max_parameters:,}",
+                                "hidden_layers")
+        n_test = int(info["n_test"])
+        for i in request["probe"]:
+            if i >= n_test:
+                raise protocol.invalid("probe", f"index {i} is out of range [0, {n_test - 1}]")
+        with self._lock:
+            if request["run_id"] in self.runs:
+                raise protocol.invalid("run_id", f"{request['run_id']!r} is already used "
+                                       "on this connection")
+            active = sum(not r.finished for r in self.runs.values())
+            if active >= lab.max_active_runs:
+                raise ProtocolError("busy", f"{active} runs are already training on this "
+                                    f"connection (at most {lab.max_active_runs}); stop one "
+                                    "first")
+            run = Run(self, request, info)
+            self.runs[run.id] = run
+        run.thread.start()
+
+    def _control(self, request):
+        run = self.run(request["run_id"])
+        {"pause": run.pause, "resume": run.resume, "step": run.step,
+         "stop": run.stop}[request["type"]]()
+
+    def _speed(self, request):
+        self.run(request["run_id"]).set_delay(request["delay_ms"])
+
+    def _predict(self, request):
+        run = self.run(request["run_id"])
+        fields = predict(run.predictor(), request, run.dataset)
+        self.put(protocol.prediction(request["request_id"], run.id, **fields,
+                                     iteration=len(run.history)))
+
+    def _gradient_check(self, request):
+        run = self.run(request["run_id"])
+        model = run.predictor()
+        thetas, classes, ds = model.thetas, model.classes_, run.dataset
+        rng = np.random.default_rng(0)
+        rows = rng.choice(ds.X_train.shape[0], size=min(20, ds.X_train.shape[0]), replace=False)
+        y_index = np.searchsorted(classes, np.asarray(ds.y_train)[rows])
+        n_coordinates = 40
+        difference = check_gradients(
+            thetas=thetas, X=np.asarray(ds.X_train[rows], dtype=np.float64), y=y_index,
+            regularization_parameter=run.params["regularization_parameter"],
+            n_coordinates=n_coordinates, random_state=0)
+        n = min(n_coordinates, count_parameters(model.layer_sizes))
+        self.put(protocol.gradient_check_result(run.id, difference, n))
+
+    def _save(self, request):
+        run = self.run(request["run_id"])
+        if not run.finished or run.model is None or run.model.thetas is None:
+            raise ProtocolError("no_model", f"run {run.id} has not finished; stop it or wait "
+                                "for 'done' before saving", "run_id")
+        directory = self.lab.models_dir
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{request['name']}.npz"
+        tmp = directory / f".{request['name']}.{threading.get_ident()}.tmp"
+        run.model.save(tmp)
+        tmp.replace(path)
+        self.put(protocol.saved(run.id, request["name"]))

@@ -1,0 +1,139 @@
+"""Server → client: one builder per message type, each returning a JSON-ready dict.
+
+The builders are listed in ``SERVER_MESSAGES`` (the binary `weights` frame is
+built by :mod:`.frames`). Encoding a dict into a frame is :func:`.frames.encode`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import ERROR_CODES, ProtocolError
+from .frames import encode_weights
+from .limits import Limits
+from .settings import optimizers_json, settings_json
+
+PROTOCOL_VERSION = 1
+RUN_STATES = ("queued", "running", "paused", "stopping")
+DONE_REASONS = ("max_iter", "converged", "stopped", "max_fun", "failed", "diverged", "error")
+
+
+def rounded(a, decimals=5) -> list:
+    """An array as a short JSON list: activations do not need 17 digits."""
+    return np.round(np.asarray(a, dtype=np.float64), decimals).tolist()
+
+
+def num(x):
+    """A float for JSON: None for missing, NaN or infinite values."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def ready(limits: Limits, datasets: list, models_dir_writable: bool = True) -> dict:
+    return {"type": "ready", "protocol": PROTOCOL_VERSION, "limits": limits.to_json(),
+            "datasets": datasets, "settings": settings_json(limits),
+            "optimizers": optimizers_json(), "can_save": models_dir_writable}
+
+
+def started(run_id, layer_sizes, params: dict, dataset: dict, probe: dict) -> dict:
+    return {"type": "started", "run_id": run_id, "layer_sizes": [int(n) for n in layer_sizes],
+            "params": params, "dataset": dataset, "probe": probe}
+
+
+def iteration_scalars(info) -> dict:
+    """The numbers of one optimizer iteration (``info``: the engine's IterationInfo)."""
+    return {
+        "iteration": int(info.iteration), "n_fev": int(info.n_fev),
+        "cost": num(info.cost), "val_cost": num(info.val_cost),
+        "train_accuracy": num(info.train_accuracy),
+        "val_accuracy": num(info.val_accuracy),
+        "grad_norm": num(info.grad_norm), "elapsed": round(float(info.elapsed), 4),
+    }
+
+
+def iteration(run_id, info, probe_activations) -> dict:
+    """One optimizer iteration: ``info`` (an IterationInfo, or the dict of
+    :func:`iteration_scalars` taken earlier) and the probe's activations.
+
+    ``probe_activations[layer]`` is (n_probe, units) for the hidden and output layers.
+    """
+    scalars = info if isinstance(info, dict) else iteration_scalars(info)
+    n_probe = len(probe_activations[0]) if len(probe_activations) else 0
+    return {
+        "type": "iteration", "run_id": run_id, **scalars,
+        # [probe sample][layer (hidden..., output)][unit]
+        "probe_activations": [[rounded(layer[i]) for layer in probe_activations]
+                              for i in range(n_probe)],
+    }
+
+
+def evaluation(run_id, n_fev, cost) -> dict:
+    return {"type": "evaluation", "run_id": run_id, "n_fev": int(n_fev), "cost": num(cost)}
+
+
+def state(run_id, value: str, **extra) -> dict:
+    assert value in RUN_STATES, value
+    return {"type": "state", "run_id": run_id, "state": value, **extra}
+
+
+def done(run_id, reason, message, **metrics) -> dict:
+    """The end of a run; ``metrics`` are the documented fields."""
+    assert reason in DONE_REASONS, reason
+    return {"type": "done", "run_id": run_id, "reason": reason, "message": message, **metrics}
+
+
+def prediction(request_id, run_id, label, class_name, probabilities, activations,
+               image, image_shape, **extra) -> dict:
+    return {
+        "type": "prediction", "request_id": request_id, "run_id": run_id,
+        "label": label, "class_name": class_name,
+        "probabilities": rounded(probabilities, 6),
+        "activations": [rounded(a) for a in activations],
+        "image": rounded(image, 4), "image_shape": image_shape, **extra,
+    }
+
+
+def gradient_check_result(run_id, relative_difference, n_coordinates) -> dict:
+    return {"type": "gradient_check_result", "run_id": run_id,
+            "relative_difference": float(relative_difference),
+            "n_coordinates": int(n_coordinates)}
+
+
+def saved(run_id, name) -> dict:
+    return {"type": "saved", "run_id": run_id, "name": name}
+
+
+def error(code, message, field=None, request_type=None, request_id=None, **extra) -> dict:
+    """A refused request; ``extra`` adds documented fields (the `run_id` of a busy run)."""
+    assert code in ERROR_CODES, code
+    return {"type": "error", "code": code, "message": message, "field": field,
+            "request_type": request_type, "request_id": request_id, **extra}
+
+
+def error_from(exc: ProtocolError, request: dict | None = None) -> dict:
+    """The reply to a refused request, echoing its type and request id when known."""
+    request = request if isinstance(request, dict) else {}
+    rtype = request.get("type") if isinstance(request.get("type"), str) else None
+    rid = request.get("request_id")
+    if not (isinstance(rid, (int, str)) and not isinstance(rid, bool)):
+        rid = None
+    return error(exc.code, exc.message, exc.field, rtype and rtype[:40], rid)
+
+
+SERVER_MESSAGES = {
+    "ready": ready,
+    "started": started,
+    "iteration": iteration,
+    "evaluation": evaluation,
+    "state": state,
+    "done": done,
+    "prediction": prediction,
+    "gradient_check_result": gradient_check_result,
+    "saved": saved,
+    "error": error,
+    "weights": encode_weights,
+}
