@@ -7,7 +7,8 @@ image first) and whose ``y_*`` arrays are int64 class indices into
 (``load_dataset`` memoises them per process); copy before writing to them.
 
 Everything works offline from the files in ``data/`` (see ``data/README.md``).
-``digits20`` is built from MNIST on first use and cached in ``data/cache/``.
+``digits20`` is built from MNIST on first use and cached (in ``data/cache/`` in a
+checkout, the user's cache directory when installed: see ``server/paths.py``).
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
+from server import paths
 from server.preprocess import area_resize
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = paths.DATA_DIR
 CACHE_FORMAT_VERSION = 1  # bump when the digits20 recipe changes
 
 # sha256 of the shipped source files (relative to DATA_DIR); data/README.md lists
@@ -191,9 +193,9 @@ def load_dataset(name: str = DEFAULT_DATASET, *, data_dir: str | os.PathLike | N
     name : str
         One of ``DATASET_IDS``.
     data_dir : path, optional
-        Where the shipped files live (default: the repository's ``data/``).
+        Where the shipped files live (default: ``DATA_DIR``, the bundled ``data/``).
     cache_dir : path, optional
-        Where ``digits20`` is cached (default: ``<data_dir>/cache``).
+        Where ``digits20`` is cached (default: ``paths.default_cache_dir()``).
     **params
         Toys only: ``n_samples`` (training points, 10..100000, default 400),
         ``n_test`` (default ``n_samples // 4``), ``noise`` (0..1), ``random_state``
@@ -216,7 +218,7 @@ def load_dataset(name: str = DEFAULT_DATASET, *, data_dir: str | os.PathLike | N
     if params:
         raise ValueError(f"dataset {name!r} takes no parameters, got {sorted(params)}")
     data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
-    cache_dir = Path(cache_dir) if cache_dir is not None else data_dir / "cache"
+    cache_dir = Path(cache_dir) if cache_dir is not None else paths.default_cache_dir()
     key = (name, str(data_dir.resolve()), str(cache_dir.resolve()))
     with _MEMO_LOCK:
         if key not in _MEMO:
@@ -271,11 +273,11 @@ _DIGEST_MEMO: dict[tuple, str] = {}
 
 def file_sha256(path: str | os.PathLike) -> str:
     """Return the hex sha256 of a file (memoised on path, size and mtime)."""
-    st = os.stat(path)
+    st = Path(path).stat()
     key = (str(path), st.st_size, st.st_mtime_ns)
     if key not in _DIGEST_MEMO:
         h = hashlib.sha256()
-        with open(path, "rb") as f:
+        with Path(path).open("rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
                 h.update(block)
         _DIGEST_MEMO[key] = h.hexdigest()
@@ -332,7 +334,7 @@ def _to_unit(images: np.ndarray) -> np.ndarray:
 def digits20_cache_path(data_dir: Path | None = None, cache_dir: Path | None = None) -> Path:
     """Return the cache file for ``digits20``; its name changes with the recipe or sources."""
     data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
-    cache_dir = Path(cache_dir) if cache_dir is not None else data_dir / "cache"
+    cache_dir = Path(cache_dir) if cache_dir is not None else paths.default_cache_dir()
     digests = [file_sha256(_checked(data_dir, rel))
                for pair in MNIST_FILES.values() for rel in pair]
     key = hashlib.sha256(f"v{CACHE_FORMAT_VERSION}:{':'.join(digests)}".encode()).hexdigest()
@@ -364,7 +366,7 @@ def _digits20_arrays(data_dir: Path, cache_dir: Path):
     path = digits20_cache_path(data_dir, cache_dir)
     if path.is_file():
         try:
-            with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
+            with path.open("rb") as f, np.load(f, allow_pickle=False) as z:
                 return z["X_train"], z["y_train"], z["X_test"], z["y_test"]
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):
             pass  # a torn or foreign file: rebuild it
@@ -376,9 +378,9 @@ def _digits20_arrays(data_dir: Path, cache_dir: Path):
     try:  # write-then-rename so a concurrent reader never sees half a file
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        with open(tmp, "wb") as f:
+        with tmp.open("wb") as f:
             np.savez(f, **arrays)
-        os.replace(tmp, path)
+        tmp.replace(path)
     except OSError:
         pass  # a read-only checkout still works, it just rebuilds each process
     return arrays["X_train"], arrays["y_train"], arrays["X_test"], arrays["y_test"]
@@ -590,7 +592,7 @@ def _read_source(source, limits: UserDataLimits) -> tuple[bytes, bool]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         raw = bytes(source)
     else:
-        size = os.stat(source).st_size
+        size = Path(source).stat().st_size
         if size > limits.max_bytes:
             raise ValueError(f"file is {size} bytes; the limit is {limits.max_bytes}")
         raw = Path(source).read_bytes()
