@@ -24,6 +24,7 @@ both defaults.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Mapping
@@ -71,8 +72,12 @@ def default_models_dir() -> Path:
 
 def default_cache_dir() -> Path:
     """Return where built data sets are cached (``$BACKPROP_LAB_CACHE_DIR`` wins)."""
-    override = os.environ.get(CACHE_DIR_ENV)
-    if override:
+    override = os.environ.get(CACHE_DIR_ENV, "")
+    try:  # JSON like the BACKPROP_LAB_* config keys ('"/srv/cache"'), or a bare path
+        override = json.loads(override)
+    except ValueError:
+        pass
+    if override and isinstance(override, str):
         return Path(override).expanduser()
     if IN_CHECKOUT:
         return DATA_DIR / "cache"

@@ -39,8 +39,9 @@ def test_a_checkout_reads_the_root_folders_and_keeps_models_and_cache_there(monk
     assert paths.default_cache_dir() == root / "data" / "cache"
 
 
-def test_the_cache_dir_setting_moves_the_digits20_cache(monkeypatch, tmp_path):
-    monkeypatch.setenv(paths.CACHE_DIR_ENV, str(tmp_path / "c"))
+@pytest.mark.parametrize("quote", ["", '"'])  # a bare path, or JSON as for config keys
+def test_the_cache_dir_setting_moves_the_digits20_cache(monkeypatch, tmp_path, quote):
+    monkeypatch.setenv(paths.CACHE_DIR_ENV, f"{quote}{tmp_path / 'c'}{quote}")
     assert datasets.digits20_cache_path().parent == tmp_path / "c"
 
 
