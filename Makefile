@@ -41,4 +41,4 @@ lint: $(VENV)/.test-stamp
 	$(BIN)/ruff check server tests bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache data/cache
+	rm -rf $(VENV) .pytest_cache data/cache dist

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from . import paths
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -18,8 +16,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import api, config, ws
     from .live import Lab
 
-    app = Flask(__name__, template_folder=str(REPO_ROOT / "templates"),
-                static_folder=str(REPO_ROOT / "static"), static_url_path="/static")
+    app = Flask(__name__, template_folder=paths.TEMPLATES_DIR,
+                static_folder=paths.STATIC_DIR, static_url_path="/static")
     config.load(app, test_config)
     app.extensions["backprop_lab"] = Lab.from_config(app.config)
     api.init_app(app)

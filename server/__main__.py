@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import threading
 import webbrowser
@@ -21,9 +22,24 @@ def parse_args(argv):
                         help="interface to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=5000, help="port (default 5000)")
     parser.add_argument("--open", action="store_true", help="open the page in a browser")
-    parser.add_argument("--models-dir", help="where models are saved and uploaded")
+    parser.add_argument("--models-dir", help="where models are saved and uploaded "
+                        "(default: models/ in a checkout, else the user's data directory)")
+    parser.add_argument("--cache-dir", help="where data sets built on first use are cached "
+                        "(default: data/cache/ in a checkout, else the user's cache directory;"
+                        " also BACKPROP_LAB_CACHE_DIR)")
+    parser.add_argument("--version", action="version", version=f"backprop-lab {version()}")
     parser.add_argument("--debug", action="store_true", help="Flask debug mode and reloader")
     return parser.parse_args(argv)
+
+
+def version() -> str:
+    """Return the installed distribution's version ("unknown" in a bare checkout)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+    try:
+        return dist_version("backprop-lab")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def run_train(argv) -> int:
@@ -43,6 +59,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.cache_dir:
+        from .paths import CACHE_DIR_ENV
+        os.environ[CACHE_DIR_ENV] = args.cache_dir  # read by datasets through paths
     from . import create_app
     app = create_app()
     if args.models_dir:

@@ -6,6 +6,7 @@ import base64
 import os
 import tempfile
 import time
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 from flask import Blueprint, current_app, jsonify, render_template, request, send_file
@@ -177,7 +178,7 @@ def upload_model():
         raise protocol.invalid("file", "missing: send the model as the multipart field 'file'")
     if upload is not None:
         if not raw_name:  # a browser sends a base name; anything else loses its path
-            raw_name = os.path.basename((upload.filename or "").replace("\\", "/"))
+            raw_name = PurePosixPath((upload.filename or "").replace("\\", "/")).name
         data = upload.stream.read(cap + 1)
     path, name = _model_path(raw_name or "")
     if len(data) > cap:
@@ -186,15 +187,15 @@ def upload_model():
         raise protocol.invalid("file", "is empty")
     directory = _models_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".tmp", dir=directory)
+    fd, tmp_name = tempfile.mkstemp(prefix=".upload-", suffix=".tmp", dir=directory)
+    tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         model = _load_model(tmp)
-        os.replace(tmp, path)
+        tmp.replace(path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
     return {"name": name, "layer_sizes": list(model.layer_sizes), "bytes": len(data)}, 201
 
 

@@ -7,16 +7,14 @@ file named by ``BACKPROP_LAB_SETTINGS``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from . import paths
 from .protocol import Limits
 from .threads import available_cores
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
 DEFAULTS = {
-    # Where `save` and uploads put models (.npz written by the engine).
-    "MODELS_DIR": str(REPO_ROOT / "models"),
+    # Where `save` and uploads put models (.npz written by the engine): models/ in a
+    # checkout, the user's data directory for an installed copy (see paths.py).
+    "MODELS_DIR": str(paths.default_models_dir()),
     # Limits of one request (see protocol.Limits for what each means).
     "MAX_HIDDEN_LAYERS": 4,
     "MAX_UNITS": 512,

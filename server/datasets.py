@@ -11,7 +11,8 @@ files, digits20, the toys, user uploads, splits); this module is the catalog and
 the loader, and keeps every public name.
 
 Everything works offline from the files in ``data/`` (see ``data/README.md``).
-``digits20`` is built from MNIST on first use and cached in ``data/cache/``.
+``digits20`` is built from MNIST on first use and cached (in ``data/cache/`` in a
+checkout, the user's cache directory when installed: see ``server/paths.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from server import paths
 from server.datasources import digits20
 from server.datasources.dataset import Dataset
 from server.datasources.digits20 import DIGITS20_PER_CLASS, select_digits20, to_digits20
@@ -46,7 +48,7 @@ __all__ = [
     "select_digits20", "to_digits20", "train_validation_split",
 ]
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = paths.DATA_DIR
 CACHE_FORMAT_VERSION = 1  # bump when the digits20 recipe changes
 
 DIGITS = [str(d) for d in range(10)]
@@ -123,9 +125,9 @@ def load_dataset(name: str = DEFAULT_DATASET, *, data_dir: str | os.PathLike | N
     name : str
         One of ``DATASET_IDS``.
     data_dir : path, optional
-        Where the shipped files live (default: the repository's ``data/``).
+        Where the shipped files live (default: ``DATA_DIR``, the bundled ``data/``).
     cache_dir : path, optional
-        Where ``digits20`` is cached (default: ``<data_dir>/cache``).
+        Where ``digits20`` is cached (default: ``paths.default_cache_dir()``).
     **params
         Toys only: ``n_samples`` (training points, 10..100000, default 400),
         ``n_test`` (default ``n_samples // 4``), ``noise`` (0..1), ``random_state``
@@ -148,7 +150,7 @@ def load_dataset(name: str = DEFAULT_DATASET, *, data_dir: str | os.PathLike | N
     if params:
         raise ValueError(f"dataset {name!r} takes no parameters, got {sorted(params)}")
     data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
-    cache_dir = Path(cache_dir) if cache_dir is not None else data_dir / "cache"
+    cache_dir = Path(cache_dir) if cache_dir is not None else paths.default_cache_dir()
     key = (name, str(data_dir.resolve()), str(cache_dir.resolve()))
     with _MEMO_LOCK:
         if key not in _MEMO:
@@ -206,5 +208,5 @@ def read_mnist(data_dir: str | os.PathLike | None = None, split: str = "train"):
 def digits20_cache_path(data_dir: Path | None = None, cache_dir: Path | None = None) -> Path:
     """Return the cache file for ``digits20``; its name changes with the recipe or sources."""
     data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
-    cache_dir = Path(cache_dir) if cache_dir is not None else data_dir / "cache"
+    cache_dir = Path(cache_dir) if cache_dir is not None else paths.default_cache_dir()
     return digits20.cache_path(data_dir, cache_dir, CACHE_FORMAT_VERSION)
