@@ -6,10 +6,11 @@ import argparse
 import sys
 import time
 
-from .network import DTYPES, OPTIMIZERS, NeuralNetwork
+from .network import NeuralNetwork
+from .protocol.settings import SETTINGS
 
 
-def _layers(text):
+def _layers(text, flag="--hidden-layers"):
     """Parse ``"25"`` or ``"300,100"`` into a tuple of ints (``""`` for none)."""
     text = text.strip()
     if not text:
@@ -18,32 +19,47 @@ def _layers(text):
         return tuple(int(part) for part in text.replace(" ", "").split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"--hidden-layers must be comma-separated positive integers, got {text!r}"
+            f"{flag} must be comma-separated positive integers, got {text!r}"
         ) from None
 
 
+_ARG_TYPES = {"int": int, "float": float, "ints": _layers, "dataset": str, "ident": str}
+_METAVARS = {"int": "N", "float": "X", "ints": "N[,N...]", "dataset": "ID", "ident": "ID"}
+
+
+def _add_setting(parser, setting):
+    """One train setting's flags, from its row in ``server.protocol.settings``."""
+    default = setting.default_for("cli")
+    if isinstance(default, list):
+        default = tuple(default)
+    shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+    kwargs = {"dest": setting.name, "default": default,
+              "help": f"{setting.help} (default: {shown})".replace("%", "%%")}
+    if setting.type == "choice":
+        kwargs["choices"] = setting.choices
+    else:
+        kwargs["type"] = _ARG_TYPES[setting.type]
+    kwargs["metavar"] = _METAVARS.get(setting.type)
+    parser.add_argument(*setting.flags(), **kwargs)
+
+
 def build_parser():
-    """Return the argument parser of the ``train`` command."""
+    """Return the argument parser of the ``train`` command: the table's flags, then ours."""
     p = argparse.ArgumentParser(
         prog="python -m server train",
         description="Train a network from the command line and report its accuracy.",
     )
-    p.add_argument("--dataset", default="digits20", help="data set id (default: digits20)")
-    p.add_argument("--hidden-layers", type=_layers, default=(25,), metavar="N[,N...]",
-                   help="units per hidden layer, e.g. 25 or 300,100 (default: 25)")
-    p.add_argument("--regularization-parameter", "--lambda", type=float, default=1.0,
-                   dest="regularization_parameter", help="lambda (default: 1.0)")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="TNC")
-    p.add_argument("--max-iter", type=int, default=50, help="iterations (epochs for adam/gd)")
-    p.add_argument("--random-state", "--seed", type=int, default=0, dest="random_state")
-    p.add_argument("--dtype", choices=DTYPES, default="float64")
-    p.add_argument("--learning-rate", type=float, default=None)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--validation-fraction", type=float, default=0.0,
-                   help="fraction of the training set held out for validation (default: 0)")
+    for setting in SETTINGS:
+        if setting.flags():
+            _add_setting(p, setting)
     p.add_argument("--save", metavar="PATH.npz", help="write the trained model here")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
+
+
+def model_params(args) -> dict:
+    """The ``NeuralNetwork`` keyword arguments among the parsed flags."""
+    return {s.name: getattr(args, s.name) for s in SETTINGS if s.api and s.flags()}
 
 
 class ProgressBar:
@@ -86,13 +102,8 @@ def main(argv=None, out=sys.stdout, err=sys.stderr):
         if args.validation_fraction:
             X, y, X_val, y_val = train_validation_split(
                 X, y, args.validation_fraction, random_state=args.random_state)
-        model = NeuralNetwork(
-            hidden_layers=args.hidden_layers,
-            regularization_parameter=args.regularization_parameter,
-            max_iter=args.max_iter, optimizer=args.optimizer, random_state=args.random_state,
-            dtype=args.dtype, learning_rate=args.learning_rate, batch_size=args.batch_size,
-            class_names=list(ds.class_names), image_shape=ds.image_shape,
-        )
+        model = NeuralNetwork(**model_params(args), class_names=list(ds.class_names),
+                              image_shape=ds.image_shape)
         bar = None if args.quiet else ProgressBar(args.max_iter, stream=err)
         try:
             model.fit(X, y, callback=bar, X_val=X_val, y_val=y_val)

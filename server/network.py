@@ -23,13 +23,11 @@ import numpy as np
 from scipy import optimize
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["NeuralNetwork", "IterationInfo", "check_gradients", "OPTIMIZERS"]
+__all__ = ["NeuralNetwork", "IterationInfo", "check_gradients", "OPTIMIZERS", "OPTIMIZER_REGISTRY"]
 
-OPTIMIZERS = ("TNC", "L-BFGS-B", "CG", "adam", "gd")
 DTYPES = ("float64", "float32")
 FORMAT_VERSION = 1
 MAX_MODEL_FILE_BYTES = 256 * 1024 * 1024
-DEFAULT_LEARNING_RATES = {"adam": 1e-3, "gd": 0.5}
 
 
 # --------------------------------------------------------------------------
@@ -334,15 +332,17 @@ class NeuralNetwork:
     ----------
     hidden_layers : tuple of int
         Units per hidden layer, e.g. ``(25,)``; ``()`` is logistic regression.
-    regularization_parameter : float, default 0.0
+    regularization_parameter : float, default 1.0
         Lambda in ``lambda / (2 m) * sum(theta**2)`` over the non-bias rows.
-    max_iter : int, default 200
+    max_iter : int, default 50
         Optimizer iterations, for every optimizer. For ``"adam"`` and ``"gd"`` one
         iteration is one epoch: one pass over the shuffled training set in
         mini-batches of ``batch_size``.
     optimizer : {"TNC", "L-BFGS-B", "CG", "adam", "gd"}, default "TNC"
-    random_state : int or None
-        Seeds the initial weights and the mini-batch order.
+    random_state : int or None, default None
+        Seeds the initial weights and the mini-batch order; None draws fresh ones
+        each fit, as scikit-learn does (the page, wire and CLI use 0: see
+        ``server.protocol.settings``).
     dtype : {"float64", "float32"}
         The precision of the computation (scipy keeps its float64 vector).
     learning_rate : float or None
@@ -366,8 +366,8 @@ class NeuralNetwork:
     def __init__(
         self,
         hidden_layers=(25,),
-        regularization_parameter=0.0,
-        max_iter=200,
+        regularization_parameter=1.0,
+        max_iter=50,
         optimizer="TNC",
         random_state=None,
         dtype="float64",
@@ -426,8 +426,9 @@ class NeuralNetwork:
         hidden = tuple(int(u) for u in hidden)
         _check_float("regularization_parameter", self.regularization_parameter, low=0.0)
         _check_int("max_iter", self.max_iter, 1)
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.optimizer not in OPTIMIZER_REGISTRY:
+            raise ValueError(f"optimizer must be one of {tuple(OPTIMIZER_REGISTRY)}, "
+                             f"got {self.optimizer!r}")
         try:
             dtype_name = np.dtype(self.dtype).name
         except TypeError:
@@ -574,10 +575,8 @@ class NeuralNetwork:
                           table, callback, on_evaluation, dtype)
         n_threads = self.n_threads or os.cpu_count() or 1
         with _BlasLimits(n_threads):
-            if self.optimizer in ("adam", "gd"):
-                state.run_minibatch(x0, rng)
-            else:
-                state.run_scipy(x0)
+            optimizer = OPTIMIZER_REGISTRY[self.optimizer]
+            optimizer.run(state, optimizer, x0, rng)
         self.thetas = [t.astype(np.float64) for t in unpack(state.best_x, table)]
         self.fit_time_ = state.elapsed()
         return self
@@ -760,103 +759,163 @@ class _FitState:
         if self.iteration - self.first_iteration >= model.max_iter:
             raise _Stop("max_iter")
 
-    def _finish(self, reason, message, status):
+    def finish(self, reason, message, status):
         model = self.model
         model.stop_reason_, model.message_, model.status_ = reason, message, status
 
-    def run_scipy(self, x0):
-        model = self.model
-        self.best_x = x0
-        self.first_iteration = self.iteration
-        max_fun = model.max_fun or 100 * model.max_iter
-        options = {
-            "TNC": {"maxfun": max_fun},
-            "L-BFGS-B": {"maxiter": model.max_iter, "maxfun": max_fun},
-            "CG": {"maxiter": model.max_iter},
-        }[model.optimizer]
-        try:
-            result = optimize.minimize(
-                self.objective, x0, jac=True, method=model.optimizer,
-                callback=self.scipy_callback, tol=model.tol, options=options,
-            )
-        except _Stop as stop:
-            messages = {
-                "max_iter": f"reached max_iter={model.max_iter} iterations",
-                "stopped": "stopped on request",
-                "callback": "stopped by the callback",
-            }
-            self._finish(stop.reason, messages[stop.reason], -1)
-            return
-        if self.iteration - self.first_iteration >= model.max_iter:
-            reason = "max_iter"
-        elif self.n_fev >= max_fun or "function evaluation" in str(result.message).lower():
-            reason = "max_fun"
-        elif result.success:
-            reason = "converged"
-        else:
-            reason = "failed"
-        if result.success or reason in ("max_iter", "max_fun"):
-            # Take the optimizer's final point unless it is worse than the last iteration's.
-            self.best_x = np.array(result.x, dtype=np.float64)
-        self._finish(reason, str(result.message), int(result.status))
 
-    def run_minibatch(self, x0, rng):
-        model = self.model
-        self.first_iteration = self.iteration
-        m = self.X.shape[0]
-        batch = min(int(model.batch_size), m)
-        lr = model.learning_rate or DEFAULT_LEARNING_RATES[model.optimizer]
-        params = x0.astype(self.dtype)
-        grad_buf = np.empty_like(params)
-        scratch = np.empty_like(params)
-        adam = model.optimizer == "adam"
-        if adam:
-            m1, m2 = np.zeros_like(params), np.zeros_like(params)
-            beta1, beta2, eps, t = 0.9, 0.999, 1e-8, 0
-        self.best_x = x0
-        try:
-            while True:
-                order = rng.permutation(m)
-                grad_sum = np.zeros_like(params)
-                for start in range(0, m, batch):
-                    idx = order[start:start + batch]
-                    cost, grad, _ = loss_and_grad(params, self.table, self.X[idx], self.Y[idx],
-                                                  self.lam, grad_out=grad_buf, n_total=m)
-                    if not math.isfinite(cost):
-                        raise _Stop("diverged")
-                    grad_sum += grad
-                    if adam:  # in place: one scratch buffer, no temporaries per batch
-                        t += 1
-                        m1 *= beta1
-                        np.multiply(grad, 1 - beta1, out=scratch)
-                        m1 += scratch
-                        m2 *= beta2
-                        np.multiply(grad, grad, out=scratch)
-                        scratch *= 1 - beta2
-                        m2 += scratch
-                        step = lr * math.sqrt(1 - beta2**t) / (1 - beta1**t)
-                        np.sqrt(m2, out=scratch)
-                        scratch += eps
-                        np.divide(m1, scratch, out=scratch)
-                        scratch *= step
-                        params -= scratch
-                    else:
-                        np.multiply(grad, lr, out=scratch)
-                        params -= scratch
-                    self._evaluated(cost)
-                cost, output = cost_only(params, self.table, self.X, self.Y, self.lam)
-                acc = float(np.mean(np.argmax(output, axis=1) == self.y_index))
-                n_batches = math.ceil(m / batch)
-                self._iterated(params.astype(np.float64), cost,
-                               math.sqrt(sumsq(grad_sum)) / n_batches, acc)
-        except _Stop as stop:
-            messages = {
-                "max_iter": f"reached max_iter={model.max_iter} epochs",
-                "stopped": "stopped on request",
-                "callback": "stopped by the callback",
-                "diverged": f"the cost became infinite or NaN: lower learning_rate ({lr})",
-            }
-            self._finish(stop.reason, messages[stop.reason], 0 if stop.reason == "max_iter" else -1)
+# --------------------------------------------------------------------------
+# The optimizers: one registry entry each. ``fit`` calls ``entry.run(state, entry,
+# x0, rng)``; a family's loop reads what it needs from the entry.
+
+_STOP_MESSAGES = {"stopped": "stopped on request", "callback": "stopped by the callback"}
+
+
+def scipy_loop(state, opt, x0, rng):
+    """Run one of ``scipy.optimize.minimize``'s methods, named ``opt.name``."""
+    model = state.model
+    state.best_x = x0
+    state.first_iteration = state.iteration
+    max_fun = model.max_fun or 100 * model.max_iter
+    try:
+        result = optimize.minimize(
+            state.objective, x0, jac=True, method=opt.name, callback=state.scipy_callback,
+            tol=model.tol, options=opt.scipy_options(model.max_iter, max_fun),
+        )
+    except _Stop as stop:
+        messages = {"max_iter": f"reached max_iter={model.max_iter} iterations", **_STOP_MESSAGES}
+        state.finish(stop.reason, messages[stop.reason], -1)
+        return
+    if state.iteration - state.first_iteration >= model.max_iter:
+        reason = "max_iter"
+    elif state.n_fev >= max_fun or "function evaluation" in str(result.message).lower():
+        reason = "max_fun"
+    elif result.success:
+        reason = "converged"
+    else:
+        reason = "failed"
+    if result.success or reason in ("max_iter", "max_fun"):
+        # Take the optimizer's final point unless it is worse than the last iteration's.
+        state.best_x = np.array(result.x, dtype=np.float64)
+    state.finish(reason, str(result.message), int(result.status))
+
+
+def minibatch_loop(state, opt, x0, rng):
+    """Epochs of shuffled mini-batches, each batch stepped by ``opt.rule``."""
+    model = state.model
+    state.first_iteration = state.iteration
+    m = state.X.shape[0]
+    batch = min(int(model.batch_size), m)
+    lr = model.learning_rate or opt.learning_rate
+    params = x0.astype(state.dtype)
+    grad_buf = np.empty_like(params)
+    step = opt.rule(params)
+    state.best_x = x0
+    try:
+        while True:
+            order = rng.permutation(m)
+            grad_sum = np.zeros_like(params)
+            for start in range(0, m, batch):
+                idx = order[start:start + batch]
+                cost, grad, _ = loss_and_grad(params, state.table, state.X[idx], state.Y[idx],
+                                              state.lam, grad_out=grad_buf, n_total=m)
+                if not math.isfinite(cost):
+                    raise _Stop("diverged")
+                grad_sum += grad
+                step(grad, lr)
+                state._evaluated(cost)
+            cost, output = cost_only(params, state.table, state.X, state.Y, state.lam)
+            acc = float(np.mean(np.argmax(output, axis=1) == state.y_index))
+            n_batches = math.ceil(m / batch)
+            state._iterated(params.astype(np.float64), cost,
+                            math.sqrt(sumsq(grad_sum)) / n_batches, acc)
+    except _Stop as stop:
+        messages = {
+            "max_iter": f"reached max_iter={model.max_iter} epochs", **_STOP_MESSAGES,
+            "diverged": f"the cost became infinite or NaN: lower learning_rate ({lr})",
+        }
+        state.finish(stop.reason, messages[stop.reason], 0 if stop.reason == "max_iter" else -1)
+
+
+def adam_rule(params):
+    """Return ``step(grad, lr)``: Adam's update of ``params`` in place, no temporaries."""
+    m1, m2, scratch = np.zeros_like(params), np.zeros_like(params), np.empty_like(params)
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    t = 0
+
+    def step(grad, lr):
+        nonlocal t, m1, m2, scratch, params  # in-place operators rebind the same arrays
+        t += 1
+        m1 *= beta1
+        np.multiply(grad, 1 - beta1, out=scratch)
+        m1 += scratch
+        m2 *= beta2
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1 - beta2
+        m2 += scratch
+        size = lr * math.sqrt(1 - beta2**t) / (1 - beta1**t)
+        np.sqrt(m2, out=scratch)
+        scratch += eps
+        np.divide(m1, scratch, out=scratch)
+        scratch *= size
+        params -= scratch
+
+    return step
+
+
+def gd_rule(params):
+    """Return ``step(grad, lr)``: plain gradient descent on ``params`` in place."""
+    scratch = np.empty_like(params)
+
+    def step(grad, lr):
+        np.multiply(grad, lr, out=scratch)
+        np.subtract(params, scratch, out=params)
+
+    return step
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """One optimizer: what the page, the CLI and the doc show, and how ``fit`` runs it.
+
+    ``run(state, optimizer, x0, rng)`` is the family's loop; ``options`` are the
+    train settings it reads; ``scipy_options(max_iter, max_fun)`` (scipy family)
+    gives ``minimize``'s options; ``rule(params)`` (mini-batch family) returns the
+    in-place ``step(grad, lr)``, with ``learning_rate`` the default step size.
+    """
+
+    name: str
+    label: str
+    family: str
+    help: str
+    run: object
+    options: tuple[str, ...] = ()
+    scipy_options: object = None
+    rule: object = None
+    learning_rate: float | None = None
+
+
+_MINIBATCH_OPTIONS = ("learning_rate", "batch_size")
+
+OPTIMIZER_REGISTRY = {o.name: o for o in (
+    Optimizer("TNC", "TNC (Newton)", "scipy",
+              "Truncated Newton (scipy): few, well-aimed steps on the whole training set.",
+              scipy_loop, scipy_options=lambda max_iter, max_fun: {"maxfun": max_fun}),
+    Optimizer("L-BFGS-B", "L-BFGS-B", "scipy",
+              "Limited-memory quasi-Newton (scipy) on the whole training set.",
+              scipy_loop,
+              scipy_options=lambda max_iter, max_fun: {"maxiter": max_iter, "maxfun": max_fun}),
+    Optimizer("CG", "Conjugate gradient", "scipy",
+              "Nonlinear conjugate gradient (scipy) on the whole training set.",
+              scipy_loop, scipy_options=lambda max_iter, max_fun: {"maxiter": max_iter}),
+    Optimizer("adam", "Adam", "minibatch",
+              "Adam on shuffled mini-batches; one iteration is one epoch.",
+              minibatch_loop, _MINIBATCH_OPTIONS, rule=adam_rule, learning_rate=1e-3),
+    Optimizer("gd", "Gradient descent", "minibatch",
+              "Plain gradient descent on shuffled mini-batches; one iteration is one epoch.",
+              minibatch_loop, _MINIBATCH_OPTIONS, rule=gd_rule, learning_rate=0.5),
+)}
+OPTIMIZERS = tuple(OPTIMIZER_REGISTRY)
 
 
 # --------------------------------------------------------------------------

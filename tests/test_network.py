@@ -279,7 +279,7 @@ def test_float32_computes_close_to_float64_and_trains():
 
 def test_adam_learns_a_nonlinear_problem():
     X, y = toy_problem(m=600)
-    model = NeuralNetwork((16,), max_iter=60, optimizer="adam", learning_rate=0.05,
+    model = NeuralNetwork((16,), 0.0, max_iter=60, optimizer="adam", learning_rate=0.05,
                           batch_size=32, random_state=0).fit(X, y)
     assert model.score(X, y) > 0.9
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from server import protocol
-from server.protocol import Limits
+from server.protocol import Limits, settings
 from server.training import Session
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "protocol.md").read_text()
@@ -66,3 +66,18 @@ def test_the_documented_weights_layout_is_what_encode_weights_writes():
 def test_the_documented_limits_are_the_ready_message_limits():
     ready_section = DOC.split("### `ready`")[1].split("###")[0]
     assert set(Limits().to_json()) <= set(re.findall(r'"([a-z_]+)"', ready_section))
+
+
+def test_the_train_table_is_the_settings_table():
+    """docs/protocol.md's `train` rows are generated from server/protocol/settings.py."""
+    train_section = DOC.split("### `train`")[1].split("\n### ")[0]
+    expected = "\n".join(settings.doc_rows())
+    assert expected in train_section, "paste into docs/protocol.md:\n" + expected
+    optimizers = "\n".join(settings.doc_optimizer_rows())
+    assert optimizers in train_section, "paste into docs/protocol.md:\n" + optimizers
+
+
+def test_the_ready_doc_names_every_key_a_settings_row_may_have():
+    ready_section = DOC.split("### `ready`")[1].split("\n### ")[0]
+    keys = {key for row in settings.settings_json(Limits()) for key in row}
+    assert keys <= set(re.findall(r'"([a-z_]+)"', ready_section))

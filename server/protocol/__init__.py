@@ -19,9 +19,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .settings import SETTING, Setting, optimizers_json, settings_json, wire_settings
+
 PROTOCOL_VERSION = 1
 
-OPTIMIZERS = ("TNC", "L-BFGS-B", "CG", "adam", "gd")
+OPTIMIZERS = tuple(SETTING["optimizer"].choices)
 IMAGE_FORMATS = {"gray8": 1, "rgba8": 4}
 SPLITS = ("train", "test")
 ERROR_CODES = (
@@ -220,27 +222,28 @@ def parse(data, limits: Limits) -> dict:
 
 # --------------------------------------------------------------------------- client → server
 
-def validate_train(msg: dict, limits: Limits) -> dict:
-    """Fill the defaults of a `train` request and check every range."""
-    r = _Reader(msg)
-    out = {
-        "type": "train",
-        "dataset": r.ident("dataset", "digits20"),
-        "hidden_layers": r.int_list("hidden_layers", 0, limits.max_hidden_layers,
-                                    1, limits.max_units, [25]),
-        "regularization_parameter": r.float("regularization_parameter", 0.0, 1e4, 1.0),
-        "optimizer": r.choice("optimizer", OPTIMIZERS, "TNC"),
-        "max_iter": r.int("max_iter", 1, limits.max_iter, min(50, limits.max_iter)),
-        "random_state": r.int("random_state", 0, 2**32 - 1, None),
-        "validation_fraction": r.float("validation_fraction", 0.0, 0.5, 0.1),
-        "learning_rate": r.float("learning_rate", 0.0, 100.0, None, lo_open=True),
-        "batch_size": r.int("batch_size", 1, 1_000_000, 128),
-        "probe": r.int_list("probe", 0, limits.max_probe, 0, 10**9, list(range(8))),
-        "delay_ms": r.int("delay_ms", 0, limits.max_delay_ms, 0),
-        "weights_interval_ms": r.int("weights_interval_ms", 0, 600_000, 250),
-        "evaluation_interval_ms": r.int("evaluation_interval_ms", 0, 600_000, 250),
-        "run_id": r.ident("run_id"),
+def _read_setting(r: _Reader, s: Setting, limits: Limits):
+    """Read one train setting as its row in ``settings.SETTINGS`` describes it."""
+    default = s.default_for(None, limits)
+    lo, hi = s.bound("min", limits), s.bound("max", limits)
+    readers = {
+        "int": lambda: r.int(s.name, lo, hi, default),
+        "float": lambda: r.float(s.name, lo, hi, default, lo_open=s.min_open),
+        "ints": lambda: r.int_list(s.name, s.min_length, s.bound("max_length", limits),
+                                   lo, hi, default),
+        "choice": lambda: r.choice(s.name, s.choices, default),
+        "dataset": lambda: r.ident(s.name, default),
+        "ident": lambda: r.ident(s.name, default),
     }
+    return readers[s.type]()
+
+
+def validate_train(msg: dict, limits: Limits) -> dict:
+    """Fill the defaults of a `train` request and check every range (settings.SETTINGS)."""
+    r = _Reader(msg)
+    out = {"type": "train"}
+    for s in wire_settings():
+        out[s.name] = _read_setting(r, s, limits)
     r.finish()
     return out
 
@@ -379,8 +382,8 @@ def _num(x):
 
 def ready(limits: Limits, datasets: list, models_dir_writable: bool = True) -> dict:
     return {"type": "ready", "protocol": PROTOCOL_VERSION, "limits": limits.to_json(),
-            "datasets": datasets, "optimizers": list(OPTIMIZERS),
-            "can_save": models_dir_writable}
+            "datasets": datasets, "settings": settings_json(limits),
+            "optimizers": optimizers_json(), "can_save": models_dir_writable}
 
 
 def started(run_id, layer_sizes, params: dict, dataset: dict, probe: dict) -> dict:
