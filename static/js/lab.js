@@ -173,6 +173,10 @@ export class Lab {
   // ---------------------------------------------------------------- actions
   train() {
     const form = this.w.form;
+    if (!this.store.hasSchema) { // the settings (and their defaults) come with `ready`
+      this.w.status.status('Connecting to the server: the settings arrive with it.', true);
+      return false;
+    }
     // What the form shows but refused counts, not only the last valid state.
     const errors = { ...this.store.settings.validate(this.state), ...Object.fromEntries(form.invalid) };
     if (Object.keys(errors).length) {
