@@ -6,7 +6,7 @@
  */
 import { THEMES, CLASS_COLORS, mix, css } from '../colors.js';
 import { classifyGrid } from '../weights.js';
-import { dataCanvas, fitCanvas, themeName } from './canvas.js';
+import { dataCanvas, fitCanvas, showPanel, themeName } from './canvas.js';
 
 /** The predicted class over the whole input plane of a 2-D problem, with sample points. */
 export class DecisionBoundary {
@@ -25,6 +25,11 @@ export class DecisionBoundary {
   }
 
   /** Blank the map and forget the points. */
+  /** Show or hide the panel this widget sits in. @param {boolean} visible */
+  show(visible) {
+    showPanel(this.container, visible);
+  }
+
   reset() {
     const ctx = dataCanvas(this.map, this.options.size, this.options.size);
     ctx.clearRect(0, 0, this.options.size, this.options.size);

@@ -45,3 +45,9 @@ export function el(tag, attrs = {}, children = []) {
 export function themeName() {
   return document.documentElement.dataset.theme === 'dark' ? 'dark' : 'light';
 }
+
+/** Show or hide the panel (<section class="panel">) a widget sits in. @param {HTMLElement} container @param {boolean} visible */
+export function showPanel(container, visible) {
+  const panel = container.closest('.panel');
+  if (panel) panel.hidden = !visible;
+}

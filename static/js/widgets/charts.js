@@ -45,6 +45,7 @@ export class StreamChart {
     this.nfev.length = 0;
     for (const y of this.ys) y.length = 0;
     this.plot.setData([this.x, ...this.ys]);
+    this.container.dataset.points = String(this.x.length); // how many are drawn, for tests and tools
   }
 
   /** Rebuild with the current theme's colours, keeping the data. */
@@ -93,7 +94,7 @@ export class StreamChart {
       this.nfev.push(p.nfev ?? null);
       p.y.forEach((v, k) => this.ys[k].push(v ?? null));
     }
-    this.plot.setData([this.x, ...this.ys]);
+    this.plot.setData([this.x, ...this.ys]);    this.container.dataset.points = String(this.x.length);
   }
 
   /** Number of points held. @returns {number} */

@@ -5,7 +5,7 @@
  */
 import { THEMES } from '../colors.js';
 import { tileGrid, fillUnitTiles } from '../images.js';
-import { dataCanvas, themeName } from './canvas.js';
+import { dataCanvas, showPanel, themeName } from './canvas.js';
 import { drawLegend } from './heatmaps.js';
 
 /** Hidden layer 1 as a grid of images, one per unit. */
@@ -23,6 +23,11 @@ export class HiddenUnits {
   }
 
   /** Clear the tiles. */
+  /** Show or hide the panel this widget sits in. @param {boolean} visible */
+  show(visible) {
+    showPanel(this.container, visible);
+  }
+
   reset() {
     this.canvas.hidden = true; // kept at its size: the next run of this shape reuses it
     if (this.note) this.note.textContent = 'Hidden units appear here once training starts (image data sets).';

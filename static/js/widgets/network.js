@@ -12,7 +12,8 @@ import { fitCanvas, themeName } from './canvas.js';
 export class NetworkDiagram {
   /**
    * @param {HTMLElement} container holds a <canvas>
-   * @param {{height?: number, edgeBudget?: number, caption?: HTMLElement}} [options] caption: where the edge summary is written
+   * @param {{height?: number, edgeBudget?: number, caption?: HTMLElement, inputLabel?: HTMLElement}} [options]
+   *   caption: where the edge summary is written; inputLabel: where the diagram says which input it shows
    */
   constructor(container, options = {}) {
     this.container = container;
@@ -23,6 +24,7 @@ export class NetworkDiagram {
     this.edgeCanvas = container.querySelector('canvas.net-edges');
     this.canvas = container.querySelector('canvas.net-units');
     this.caption = this.options.caption || container.querySelector('[data-role=caption]');
+    this.inputLabelEl = this.options.inputLabel || null;
     this.edgeKey = null;
     this.width = container.clientWidth || 600;
     this.tip = container.appendChild(document.createElement('div'));
@@ -39,6 +41,21 @@ export class NetworkDiagram {
   }
 
   /** Forget structure, weights and activations. */
+  /** Write the caption under the diagram. @param {string} text */
+  setCaption(text) {
+    if (this.caption) this.caption.textContent = text;
+  }
+
+  /** Say which input the units show ('' for none). @param {string} text */
+  setInputLabel(text) {
+    if (this.inputLabelEl) this.inputLabelEl.textContent = text;
+  }
+
+  /** What the input label says now. */
+  get inputLabel() {
+    return this.inputLabelEl?.textContent ?? '';
+  }
+
   reset() {
     this.structure = null;
     this.edges = null;

@@ -1,6 +1,21 @@
+// The settings functions over the server's schema (tests/js/fixtures/ready-settings.json,
+// what `ready.settings` sends; tests/test_page_fixture.py keeps it equal to the server's).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaults, fromQuery, toQuery, validate, validateField, parseValue, trainMessage, PARAMS } from '../../static/js/state.js';
+import { readFileSync } from 'node:fs';
+import { Settings } from '../../static/js/settings.js';
+import { PAGE_SETTINGS } from '../../static/js/store.js';
+
+const READY = JSON.parse(readFileSync(new URL('./fixtures/ready-settings.json', import.meta.url)));
+const settings = new Settings([...READY.settings.filter((r) => r.form), ...PAGE_SETTINGS]);
+const defaults = () => settings.defaults();
+const fromQuery = (q) => settings.fromQuery(q);
+const toQuery = (s) => settings.toQuery(s);
+const validate = (s) => settings.validate(s);
+const validateField = (n, v) => settings.validateField(n, v);
+const parseValue = (n, t) => settings.parse(n, t);
+const trainMessage = (s, extra) => settings.trainMessage(s, extra);
+const PARAMS = settings.rows.map((r) => ({ ...r, train: !r.page }));
 
 test('defaults are valid and include the seed', () => {
   const s = defaults();

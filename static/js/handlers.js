@@ -1,0 +1,109 @@
+/**
+ * One small handler per server message type, registered with the router by
+ * main.js. Each takes the message and the Lab (the run, the input, the widgets).
+ * A new message type is one function here.
+ * @module handlers
+ */
+import { warmUp } from './warmup.js';
+
+const DONE_WHY = {
+  max_iter: 'reached the iteration limit', converged: 'converged', stopped: 'stopped',
+  max_fun: 'reached the evaluation limit', diverged: 'diverged', failed: 'the optimizer failed',
+};
+
+/** The server's welcome: the settings schema, the data sets, the limits. */
+export function ready(msg, lab) {
+  const { store, w } = lab;
+  lab.datasets = msg.datasets || [];
+  if (!store.hasSchema) {
+    const errors = store.adopt(msg.settings || []);
+    w.form.build(store.settings, msg.optimizers || []);
+    w.form.setState(store.state);
+    for (const [f, m] of Object.entries(errors)) w.form.showError(f, `${m} (from the URL; using the default)`);
+  }
+  w.form.setDatasets(lab.datasets, store.state.dataset);
+  if (!lab.datasets.some((d) => d.id === store.state.dataset) && lab.datasets.length) {
+    w.form.showError('dataset', `unknown data set ${store.state.dataset}; using ${lab.datasets[0].id}`);
+    store.set({ dataset: lab.datasets[0].id }, { quiet: true }); // loaded just below
+  }
+  lab.loadDataset();
+  if (!lab.run) { lab.previewStructure(); w.status.status('Connected. Press Train to start.'); }
+  const sizes = lab.layerSizes();
+  if (sizes) warmUp(sizes, lab.info().image_shape, lab.info().class_names);
+}
+
+export function started(msg, lab) {
+  if (!lab.owns(msg)) return;
+  const { run, w, scheduler } = lab;
+  run.layerSizes = msg.layer_sizes;
+  run.dataset = { ...lab.info(), ...msg.dataset };
+  run.probe = msg.probe || { indices: [] };
+  w.network.setStructure({ layerSizes: msg.layer_sizes, imageShape: run.dataset.image_shape, classNames: run.dataset.class_names });
+  scheduler.queue('network', () => w.network.draw());
+  w.network.setCaption('Learning: the edges appear with the first weights.');
+  scheduler.queue('heatmaps-structure', () => w.heatmaps.setStructure(msg.layer_sizes));
+  scheduler.queue('hidden', () => w.hidden.setStructure(msg.layer_sizes));
+  lab.setRunState('running');
+  w.status.status(`Training ${msg.layer_sizes.join('–')} network on ${run.dataset.name || run.dataset.id}.`);
+}
+
+export function state(msg, lab) {
+  if (!lab.owns(msg)) return;
+  lab.setRunState(msg.state);
+  if (msg.state === 'queued') lab.w.status.status(`The server is busy: this run waits in a queue${msg.position != null ? ` (position ${msg.position})` : ''}.`);
+}
+
+export function iteration(msg, lab) {
+  if (!lab.owns(msg)) return;
+  lab.run.lastIteration = msg;
+  lab.scheduler.addIteration(msg);
+}
+
+export function evaluation(msg, lab) {
+  if (lab.owns(msg)) lab.scheduler.setEvaluation(msg);
+}
+
+export function done(msg, lab) {
+  if (!lab.owns(msg)) return;
+  const { run, w, scheduler } = lab;
+  lab.setRunState('idle');
+  run.done = msg;
+  const info = run.dataset;
+  const acc = msg.test_accuracy != null ? `: test accuracy ${(100 * msg.test_accuracy).toFixed(1)}%` : '';
+  const why = DONE_WHY[msg.reason] || msg.reason;
+  if (msg.reason === 'error') w.status.status(`Training failed: ${msg.message}`, true);
+  else w.status.status(`Finished (${why}) after ${msg.n_iter} iterations${acc}. ${info.image_shape ? 'Draw a digit or click a sample' : 'Click a sample'} to test the network.`);
+  // each in a frame of its own, after the last weights have been drawn
+  if (msg.confusion_matrix) scheduler.queue('confusion', () => w.confusion.update({ matrix: msg.confusion_matrix, classNames: info.class_names, accuracy: msg.test_accuracy }));
+  scheduler.queue('misclassified', () => lab.showMisclassified(msg.misclassified || [], msg.misclassified_predicted || []));
+  // the pad or the chosen sample now gets the final model's answer
+  if (lab.input.kind === 'drawing') w.prediction.pad.update();
+  else if (lab.input.kind === 'sample') lab.predict({ sample: { split: 'test', index: lab.input.index } }, lab.input);
+}
+
+export function prediction(msg, lab) {
+  if (msg.request_id !== lab.lastPredictRequest) return; // an older answer overtaken by a newer drawing
+  const { w, input } = lab;
+  w.prediction.showPrediction({ ...msg, image_shape: msg.image_shape || lab.run?.dataset?.image_shape });
+  if (input.kind === 'drawing') w.prediction.setSource('The network reads your drawing as');
+  if (input.kind !== 'none') w.network.update({ activations: msg.activations, probabilities: null });
+}
+
+export function gradient_check_result(msg, lab) {
+  lab.w.tools.showCheck(msg);
+}
+
+export function saved(msg, lab) {
+  lab.w.status.status(`Saved model “${msg.name}”.`);
+  lab.w.tools.showSaved(msg.name);
+}
+
+export function error(msg, lab) {
+  const { w } = lab;
+  const shown = msg.field ? w.form.showError(msg.field, msg.message) : false;
+  w.status.status(`${shown ? 'Refused: ' : ''}${msg.message}`, true);
+  if (msg.request_type === 'train') { lab.run = null; lab.setRunState('idle'); lab.previewStructure(); }
+  if (msg.request_type === 'predict' && typeof msg.request_id !== 'string') w.prediction.setSource(msg.message);
+  if (msg.request_type === 'gradient_check') w.tools.showCheckError(msg.message);
+  if (msg.request_type === 'save') w.tools.showSaveError(msg.message);
+}

@@ -1,0 +1,279 @@
+/**
+ * The page's application logic: the run's life (train, pause, step, stop, reset),
+ * the data set and its samples, and which input the widgets show (a probe sample
+ * followed while training, a test sample, or a drawing). It calls widget methods
+ * and sends through the `send` callback; it never sees the socket or the DOM.
+ * @module lab
+ */
+import { fetchSamples, stripItems } from './samples.js';
+import { isActive } from './widgets/runbuttons.js';
+import { Painter } from './render.js';
+
+export const N_SAMPLES = 12;       // the sample strip, also the probe set followed during training
+const N_MISCLASSIFIED = 24;        // thumbnails in the gallery
+
+export class Lab {
+  /**
+   * @param {object} parts
+   * @param {import('./store.js').Store} parts.store
+   * @param {object} parts.widgets by name (see main.js)
+   * @param {(msg: object) => void} parts.send a message to the server
+   * @param {import('./scheduler.js').FrameScheduler} parts.scheduler
+   */
+  constructor({ store, widgets, send, scheduler }) {
+    Object.assign(this, { store, w: widgets, send, scheduler });
+    this.painter = new Painter(this);
+    this.datasets = [];          // from `ready`
+    this.run = null;             // {id, state, layerSizes, dataset, probe, thetas, lastIteration, done}
+    this.input = { kind: 'none' }; // probe k, test sample, or drawing
+    this.samples = [];           // [{index, vector, label}] of the strip
+    this.requestId = 0;
+    this.lastPredictRequest = 0;
+    this.lastRefresh = 0;
+  }
+
+  get state() { return this.store.state; }
+
+  /** A data set's description from `ready` (a stub for an unknown id). */
+  info(id = this.state.dataset) {
+    return this.datasets.find((d) => d.id === id) || { id, image_shape: null, class_names: [], name: id };
+  }
+
+  /** Is this message about the current run? */
+  owns(msg) { return !!this.run && msg.run_id === this.run.id; }
+
+  setRunState(s) {
+    if (this.run) this.run.state = s;
+    this.w.tools.setEnabled(!!this.run?.layerSizes);
+    this.w.buttons.setRunState(s);
+    this.w.form.setRunActive(isActive(s));
+    this.w.status.setRunState(s);
+  }
+
+  /** React to settings edits (a store subscription). @param {string[]} keys */
+  settingsChanged(keys) {
+    const idle = !this.run || this.run.state === 'idle';
+    if (keys.includes('theme')) this.redrawAll();
+    if (keys.includes('dataset')) { if (idle) this.reset(); this.loadDataset(); } // reset previews the new network
+    if (keys.includes('hidden_layers') && idle) this.previewStructure();
+    if (keys.includes('delay_ms') && this.run && this.run.state !== 'idle') this.send({ type: 'speed', delay_ms: this.state.delay_ms, run_id: this.run.id });
+  }
+
+  redrawAll() {
+    const w = this.w;
+    w.costChart.restyle();
+    w.accChart.restyle();
+    if (this.run?.thetas) this.scheduler.setWeights(this.run.thetas);
+    if (this.run?.lastIteration) this.scheduler.setLatest(this.run.lastIteration);
+    w.network.draw();
+    w.sampleStrip.update({ items: w.sampleStrip.items });
+    w.misStrip.update({ items: w.misStrip.items });
+    w.prediction.restyle();
+  }
+
+  // ---------------------------------------------------------------- data set
+  async loadDataset() {
+    const info = this.info();
+    const w = this.w;
+    const isImage = !!info.image_shape;
+    w.form.setDatasetInfo([info.n_train != null && `${info.n_train.toLocaleString()} train`, info.n_test != null && `${info.n_test.toLocaleString()} test`,
+      isImage ? `${info.image_shape[0]}×${info.image_shape[1]} images` : '2-D points'].filter(Boolean).join(' · '), info.description || '');
+    w.hidden.show(isImage);
+    w.boundary.show(!isImage);
+    w.prediction.setDataset(info);
+    if (this.input.kind !== 'sample') w.prediction.showHint();
+    w.misStrip.options.empty = `Misclassified test ${isImage ? 'digits' : 'points'} appear when training ends.`;
+    if (!w.misStrip.items.length) w.misStrip.reset();
+    for (const strip of [w.sampleStrip, w.misStrip, w.hidden]) strip.setImageShape(info.image_shape);
+    try {
+      this.samples = await fetchSamples(info.id, 0, isImage ? N_SAMPLES : 64);
+      w.sampleStrip.update({ items: stripItems(this.samples.slice(0, N_SAMPLES), info.class_names) });
+      // before any training, the diagram already shows what goes in
+      if (!this.run && this.input.kind === 'none' && this.samples.length) w.network.update({ activations: [this.samples[0].vector] });
+      if (!isImage) this.showPoints();
+    } catch (e) {
+      w.status.status(`Could not load samples: ${e.message}`, true);
+    }
+  }
+
+  /** The 2-D samples as dots on the boundary map, the selected one marked. */
+  showPoints(highlight = null) {
+    this.w.boundary.setPoints(this.samples.map((s) => ({ x: s.vector, classIndex: s.label })), highlight);
+  }
+
+  /** Layer sizes the settings describe for the current data set, or null before its description arrived. */
+  layerSizes() {
+    const info = this.info();
+    if (!info.n_features || !info.class_names?.length) return null;
+    return [info.n_features, ...this.state.hidden_layers, info.class_names.length];
+  }
+
+  /** Before training, draw the network the settings describe (edges come with weights). */
+  previewStructure() {
+    const sizes = this.layerSizes();
+    if (!sizes) return;
+    const info = this.info();
+    this.run = null;
+    this.w.network.setStructure({ layerSizes: sizes, imageShape: info.image_shape, classNames: info.class_names });
+    this.w.network.draw();
+    this.w.heatmaps.setStructure(sizes); // canvases made now, not in the first training frame
+    this.w.hidden.setStructure(sizes);
+    this.w.network.setCaption(`${sizes.join(' → ')} units. Press Train to learn the weights.`);
+  }
+
+  // ---------------------------------------------------------------- input
+  selectSample(item) {
+    const w = this.w;
+    const info = this.info();
+    this.input = { kind: 'sample', index: item.index, vector: item.vector, label: item.classIndex };
+    w.sampleStrip.select(item.index);
+    w.misStrip.select(item.index);
+    w.prediction.setSource(`Test sample #${item.index} (true class ${info.class_names[item.classIndex] ?? item.classIndex})`);
+    w.network.setInputLabel(`input: test sample #${item.index}`);
+    if (info.image_shape) w.prediction.showInput(item.vector, info.image_shape);
+    else this.showPoints(this.samples.findIndex((s) => s.index === item.index));
+    if (this.run) this.predict({ sample: { split: 'test', index: item.index } }, this.input);
+    else w.network.update({ activations: [item.vector] });
+  }
+
+  clearDrawing() {
+    this.w.prediction.pad.reset();
+    if (this.input.kind === 'drawing') {
+      this.input = { kind: 'none' };
+      this.w.prediction.clear();
+    }
+  }
+
+  predict(what, forInput) {
+    if (forInput.kind === 'drawing') {
+      this.input = { kind: 'drawing' };
+      this.w.sampleStrip.select(null);
+      this.w.misStrip.select(null);
+      this.w.network.setInputLabel('input: your drawing');
+    }
+    if (!this.run) {
+      this.w.prediction.setSource('Train a network first: it will read your drawing as it learns.');
+      return;
+    }
+    this.lastPredictRequest = ++this.requestId;
+    this.send({ type: 'predict', request_id: this.lastPredictRequest, run_id: this.run.id, ...what });
+  }
+
+  /** While training, ask again (at most once a second) what the newest weights make of a drawing or a non-probe sample. */
+  refreshInput() {
+    const now = performance.now();
+    if (now - this.lastRefresh < 1000 || !this.run || this.run.state === 'idle') return;
+    if (this.input.kind === 'drawing') { this.lastRefresh = now; this.w.prediction.pad.update(); }
+    else if (this.input.kind === 'sample' && !this.run.probe.indices.includes(this.input.index)) {
+      this.lastRefresh = now;
+      this.predict({ sample: { split: 'test', index: this.input.index } }, this.input);
+    }
+  }
+
+  // ---------------------------------------------------------------- actions
+  train() {
+    const form = this.w.form;
+    if (!this.store.hasSchema) { // the settings (and their defaults) come with `ready`
+      this.w.status.status('Connecting to the server: the settings arrive with it.', true);
+      return false;
+    }
+    // What the form shows but refused counts, not only the last valid state.
+    const errors = { ...this.store.settings.validate(this.state), ...Object.fromEntries(form.invalid) };
+    if (Object.keys(errors).length) {
+      for (const [f, m] of Object.entries(errors)) form.showError(f, m);
+      this.w.status.status('Fix the highlighted settings first.', true);
+      return false;
+    }
+    form.clearErrors();
+    const id = `r${Date.now().toString(36)}`;
+    const probe = this.samples.slice(0, N_SAMPLES).map((s) => s.index);
+    this.send(this.store.settings.trainMessage(this.state, { run_id: id, ...(probe.length ? { probe } : {}) }));
+    this.startRun(id);
+    this.w.status.status(`Training on ${this.info().name}…`);
+    return true;
+  }
+
+  pause() {
+    if (this.run) this.send({ type: this.run.state === 'paused' ? 'resume' : 'pause', run_id: this.run.id });
+  }
+
+  step() {
+    // from idle: start a run and let the server pause it after its first iteration
+    if ((!this.run || this.run.state === 'idle') && !this.train()) return;
+    this.send({ type: 'step', run_id: this.run.id });
+  }
+
+  stop() {
+    if (this.run && this.run.state !== 'idle') { this.send({ type: 'stop', run_id: this.run.id }); this.setRunState('stopping'); }
+  }
+
+  reset() {
+    if (this.run && this.run.state !== 'idle' && this.run.state !== 'stopping') this.send({ type: 'stop', run_id: this.run.id });
+    this.run = null;
+    this.clearRunWidgets();
+    this.clearDrawing();
+    this.input = { kind: 'none' };
+    this.w.prediction.clear();
+    this.w.sampleStrip.select(null);
+    this.w.misStrip.select(null);
+    this.w.network.setInputLabel('');
+    this.setRunState('idle');
+    this.previewStructure();
+    this.w.status.status('Reset. Press Train to start.');
+  }
+
+  /** The connection dropped: the server ended its runs. */
+  connectionLost() {
+    this.w.status.status('Connection to the server lost; reconnecting…', true);
+    if (this.run && this.run.state !== 'idle') { this.run = null; this.setRunState('idle'); }
+  }
+
+  gradientCheck() {
+    if (this.run) this.send({ type: 'gradient_check', run_id: this.run.id });
+  }
+
+  /** Save the run's model under `name` ('' for a name made of the settings). */
+  save(name) {
+    if (!this.run) return;
+    const s = this.state;
+    this.send({ type: 'save', run_id: this.run.id, name: name || `${s.dataset}-${(this.run.layerSizes || []).join('-')}-seed${s.random_state}` });
+  }
+
+  clearRunWidgets() {
+    const w = this.w;
+    this.scheduler.clear();
+    this.painter.clear();
+    w.costChart.reset(); w.accChart.reset();
+    w.network.clear(); w.heatmaps.reset(); w.hidden.reset(); w.confusion.reset(); w.misStrip.reset();
+    if (!this.info().image_shape) { // the boundary panel is shown for 2-D data only
+      w.boundary.reset();
+      this.showPoints();
+    }
+    w.prediction.clearAnswer();
+    w.status.reset();
+  }
+
+  startRun(id) {
+    this.clearRunWidgets();
+    this.run = { id, state: 'queued', thetas: null, lastIteration: null, probe: { indices: [] }, dataset: this.info() };
+    this.setRunState('queued');
+  }
+
+  async showMisclassified(indices, predicted = []) {
+    const take = indices.slice(0, N_MISCLASSIFIED);
+    if (!take.length) { this.w.misStrip.reset(); return; }
+    const { id: runId, dataset } = this.run;
+    try {
+      const got = await fetchSamples(dataset.id, 0, 0, take); // one request for the whole gallery
+      if (!this.run || this.run.id !== runId) return;
+      const name = (c) => dataset.class_names[c] ?? String(c);
+      const items = stripItems(got, dataset.class_names, (s, k) => `${name(s.label)} → ${name(predicted[k])}`);
+      items.forEach((item, k) => {
+        item.label = `test sample ${item.index}: true ${name(got[k].label)}, predicted ${name(predicted[k])}`;
+      });
+      this.w.misStrip.update({ items });
+    } catch (e) {
+      this.w.status.status(`Could not load misclassified samples: ${e.message}`, true);
+    }
+  }
+}
