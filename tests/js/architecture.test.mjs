@@ -1,4 +1,4 @@
-// The page's walls (docs/architecture-page.md): widgets never touch the connection,
+// The page's walls (docs/architecture.md, "The page"): widgets never touch the connection,
 // only main.js knows it, and the pure modules stay free of the DOM.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
