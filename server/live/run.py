@@ -212,10 +212,11 @@ class Run:
 
     def _setup(self, n_threads):
         p = self.params
-        ds = self.lab.dataset(p["dataset"])
+        data = protocol.settings.data_params(p)
+        ds = self.lab.dataset(p["dataset"], data)
         self.dataset = ds
         X, y, X_val, y_val = self.lab.split(p["dataset"], p["validation_fraction"],
-                                            p["random_state"])
+                                            p["random_state"], data)
         self.probe = list(p["probe"])
         self.X_probe = np.asarray(ds.X_test[self.probe], dtype=np.float64).reshape(
             len(self.probe), X.shape[1])
@@ -242,7 +243,9 @@ class Run:
                      "class_names": list(ds.class_names), "n_features": int(X.shape[1]),
                      "n_train": int(X.shape[0]),
                      "n_val": 0 if X_val is None else int(X_val.shape[0]),
-                     "n_test": int(ds.X_test.shape[0])},
+                     "n_test": int(ds.X_test.shape[0]),
+                     "data_params": {k: ds.params[k] for k in protocol.settings.DATA_PARAMS}
+                     if ds.kind == protocol.settings.POINTS else None},
             probe={"indices": self.probe,
                    "labels": [np.asarray(ds.y_test)[i].item() for i in self.probe]}))
         self._busy_since = time.perf_counter()
