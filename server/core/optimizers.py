@@ -32,6 +32,7 @@ class IterationInfo:
     val_accuracy: float | None = None
     class_accuracy: np.ndarray | None = None       # (p,) training accuracy per class
     val_class_accuracy: np.ndarray | None = None   # (p,) validation accuracy per class
+    grad_norms: tuple = ()  # per weight matrix: the norm of its part of the gradient
     _flat: np.ndarray = field(default=None, repr=False)
     _table: list = field(default=None, repr=False)
 
@@ -84,7 +85,7 @@ class FitState:
         self.n_fev = 0
         self.iteration = model.n_iter_
         self.best_x = None
-        self.recent = []  # [(x, cost, grad_norm, accuracy)] of the last evaluations
+        self.recent = []  # [(x, cost, grad, accuracy)] of the last evaluations
         self.grad_buf = None
 
     def elapsed(self):
@@ -111,28 +112,33 @@ class FitState:
                                            grad_out=self.grad_buf, activation=self.activation)
         accuracy = accuracies(output, self.y_index, self.counts)
         grad64 = np.array(grad, dtype=np.float64)  # scipy may keep it: always a fresh copy
-        self.recent = [(x.copy(), cost, math.sqrt(sumsq(grad64)), accuracy)] + self.recent[:3]
+        self.recent = [(x.copy(), cost, grad64, accuracy)] + self.recent[:3]
         self._evaluated(cost)
         return cost, grad64
 
     def _lookup(self, xk):
-        for x, cost, gnorm, acc in self.recent:
+        """Return ``(cost, grad, accuracy)`` at ``xk``: from the last evaluations if there."""
+        for x, cost, grad, acc in self.recent:
             if np.array_equal(x, xk):
-                return cost, gnorm, acc
+                return cost, grad, acc
         cost, grad, output = loss_and_grad(xk.astype(self.dtype), self.table, self.X, self.Y,
                                            self.lam, activation=self.activation)
-        return cost, math.sqrt(sumsq(grad)), accuracies(output, self.y_index, self.counts)
+        return cost, grad, accuracies(output, self.y_index, self.counts)
 
     def scipy_callback(self, xk, *args):
-        cost, gnorm, acc = self._lookup(xk)
-        self._iterated(np.array(xk, dtype=np.float64), cost, gnorm, acc)
+        cost, grad, acc = self._lookup(xk)
+        self._iterated(np.array(xk, dtype=np.float64), cost, grad, acc)
 
-    def _iterated(self, x, cost, grad_norm, accuracy):
+    def _iterated(self, x, cost, grad, accuracy):
         """Record one finished iteration at ``x``; raise _Stop when the fit must end.
 
-        ``accuracy`` is ``(training accuracy, per class (p,))``, from :func:`accuracies`.
+        ``grad`` is the full-batch gradient the optimizer used there (for the mini-batch
+        optimizers, the mean of the epoch's mini-batch gradients); ``accuracy`` is
+        ``(training accuracy, per class (p,))``, from :func:`accuracies`.
         """
         accuracy, class_accuracy = accuracy
+        grad_norms = tuple(math.sqrt(sumsq(g)) for g in unpack(grad, self.table))
+        grad_norm = math.sqrt(sum(n * n for n in grad_norms))
         self.best_x = x
         self.iteration += 1
         model = self.model
@@ -150,7 +156,8 @@ class FitState:
         if self.callback is not None:
             info = IterationInfo(self.iteration, self.n_fev, float(cost), grad_norm,
                                  self.elapsed(), accuracy, val_cost, val_acc,
-                                 class_accuracy, val_class_acc, _flat=x, _table=self.table)
+                                 class_accuracy, val_class_acc, grad_norms,
+                                 _flat=x, _table=self.table)
             if self.callback(info):
                 raise _Stop("callback")
         self._check_stop()
@@ -226,9 +233,8 @@ def minibatch_loop(state, opt, x0, rng):
             cost, output = cost_only(params, state.table, state.X, state.Y, state.lam,
                                      state.activation)
             acc = accuracies(output, state.y_index, state.counts)
-            n_batches = math.ceil(m / batch)
-            state._iterated(params.astype(np.float64), cost,
-                            math.sqrt(sumsq(grad_sum)) / n_batches, acc)
+            grad_sum /= math.ceil(m / batch)  # the mean mini-batch gradient of the epoch
+            state._iterated(params.astype(np.float64), cost, grad_sum, acc)
     except _Stop as stop:
         messages = {
             "max_iter": f"reached max_iter={model.max_iter} epochs", **_STOP_MESSAGES,
