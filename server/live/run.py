@@ -155,7 +155,8 @@ class Run:
         start = time.perf_counter()
         thetas = [np.array(t) for t in info.thetas]  # info's views die with the call
         self.latest_thetas = thetas
-        probe = forward(thetas, self.X_probe)[0][1:] if self.X_probe.shape[0] else []
+        probe = (forward(thetas, self.X_probe, self.params["activation"])[0][1:]
+                 if self.X_probe.shape[0] else [])
         scalars = protocol.iteration_scalars(info)
         self.history.append(scalars)
         self.session.put(lambda: protocol.iteration(self.id, scalars, probe),
@@ -211,10 +212,11 @@ class Run:
 
     def _setup(self, n_threads):
         p = self.params
-        ds = self.lab.dataset(p["dataset"])
+        data = protocol.settings.data_params(p)
+        ds = self.lab.dataset(p["dataset"], data)
         self.dataset = ds
         X, y, X_val, y_val = self.lab.split(p["dataset"], p["validation_fraction"],
-                                            p["random_state"])
+                                            p["random_state"], data)
         self.probe = list(p["probe"])
         self.X_probe = np.asarray(ds.X_test[self.probe], dtype=np.float64).reshape(
             len(self.probe), X.shape[1])
@@ -241,7 +243,9 @@ class Run:
                      "class_names": list(ds.class_names), "n_features": int(X.shape[1]),
                      "n_train": int(X.shape[0]),
                      "n_val": 0 if X_val is None else int(X_val.shape[0]),
-                     "n_test": int(ds.X_test.shape[0])},
+                     "n_test": int(ds.X_test.shape[0]),
+                     "data_params": {k: ds.params[k] for k in protocol.settings.DATA_PARAMS}
+                     if ds.kind == protocol.settings.POINTS else None},
             probe={"indices": self.probe,
                    "labels": [np.asarray(ds.y_test)[i].item() for i in self.probe]}))
         self._busy_since = time.perf_counter()
@@ -315,5 +319,6 @@ class Run:
             raise ProtocolError("no_model", f"run {self.id} has no weights yet", "run_id")
         return NeuralNetwork.from_thetas(
             thetas, self.classes, max_params=self.lab.limits.max_parameters,
+            activation=self.params["activation"],
             class_names=list(ds.class_names),
             image_shape=None if ds.image_shape is None else tuple(ds.image_shape))

@@ -121,7 +121,11 @@ class Session:
             raise ProtocolError("too_large", f"hidden_layers: {sizes} has {n_params:,} "
                                 f"parameters; the limit is {lab.limits.max_parameters:,}",
                                 "hidden_layers")
+        request = protocol.settings.for_dataset(request, info["kind"])
         n_test = int(info["n_test"])
+        if info["kind"] == protocol.settings.POINTS:  # drawn now: cheap, and sized by n_points
+            n_test = len(lab.dataset(request["dataset"],
+                                     protocol.settings.data_params(request)).y_test)
         for i in request["probe"]:
             if i >= n_test:
                 raise protocol.invalid("probe", f"index {i} is out of range [0, {n_test - 1}]")
@@ -163,7 +167,7 @@ class Session:
         difference = check_gradients(
             thetas=thetas, X=np.asarray(ds.X_train[rows], dtype=np.float64), y=y_index,
             regularization_parameter=run.params["regularization_parameter"],
-            n_coordinates=n_coordinates, random_state=0)
+            n_coordinates=n_coordinates, random_state=0, activation=model.activation)
         n = min(n_coordinates, count_parameters(model.layer_sizes))
         self.put(protocol.gradient_check_result(run.id, difference, n))
 

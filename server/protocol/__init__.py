@@ -42,6 +42,7 @@ from .requests import (
     model_name,
     parse,
     validate_control,
+    validate_data_query,
     validate_predict,
     validate_predict_input,
     validate_save,
@@ -57,6 +58,7 @@ __all__ = [
     "decode", "decode_weights", "done", "encode", "encode_weights", "error", "error_from",
     "evaluation", "gradient_check_result", "invalid", "is_ident", "iteration",
     "iteration_scalars", "model_name", "parse", "prediction", "ready", "rounded", "saved",
-    "settings", "started", "state", "validate_control", "validate_predict",
+    "settings", "started", "state", "validate_control", "validate_data_query",
+    "validate_predict",
     "validate_predict_input", "validate_save", "validate_speed", "validate_train",
 ]

@@ -45,13 +45,21 @@ def started(run_id, layer_sizes, params: dict, dataset: dict, probe: dict) -> di
 
 
 def iteration_scalars(info) -> dict:
-    """The numbers of one optimizer iteration (``info``: the engine's IterationInfo)."""
+    """The numbers of one optimizer iteration (``info``: the engine's IterationInfo).
+
+    ``class_accuracy`` is per class on the validation set when there is one, else on
+    the training set.
+    """
+    per_class = info.val_class_accuracy if info.val_accuracy is not None else (
+        info.class_accuracy)
     return {
         "iteration": int(info.iteration), "n_fev": int(info.n_fev),
         "cost": num(info.cost), "val_cost": num(info.val_cost),
         "train_accuracy": num(info.train_accuracy),
         "val_accuracy": num(info.val_accuracy),
         "grad_norm": num(info.grad_norm), "elapsed": round(float(info.elapsed), 4),
+        "class_accuracy": None if per_class is None else [
+            None if v is None else round(v, 4) for v in map(num, per_class)],
     }
 
 

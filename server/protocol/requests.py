@@ -16,7 +16,7 @@ import numpy as np
 from .errors import ProtocolError, invalid
 from .limits import Limits
 from .reader import NAME_RE, Reader
-from .settings import Setting, wire_settings
+from .settings import DATA_PARAMS, SETTING, Setting, wire_settings
 
 IMAGE_FORMATS = {"gray8": 1, "rgba8": 4}
 SPLITS = ("train", "test")
@@ -89,6 +89,28 @@ def validate_train(msg: dict, limits: Limits) -> dict:
     out = {"type": "train"}
     for s in wire_settings():
         out[s.name] = _read_setting(r, s, limits)
+    r.finish()
+    return out
+
+
+def validate_data_query(args, limits: Limits) -> dict:
+    """The data set parameters (``noise``, ``n_points``, ``data_seed``) of a URL query.
+
+    ``args`` maps names to strings (Flask's ``request.args``); each is read as its
+    train setting's row says, so a page drawing ``/samples?data_seed=3`` and a `train`
+    with ``data_seed: 3`` see the same points. Absent ones are left out.
+    """
+    values = {}
+    for name in DATA_PARAMS:
+        raw = args.get(name)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[name] = json.loads(raw, parse_constant=_reject_constant)
+        except ValueError:
+            values[name] = raw  # the reader names the field and its range
+    r = Reader(values)
+    out = {name: _read_setting(r, SETTING[name], limits) for name in values}
     r.finish()
     return out
 
