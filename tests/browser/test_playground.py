@@ -62,25 +62,39 @@ def test_choosing_spiral_applies_its_settings_and_learns_it(page, live_server, w
     assert accuracy >= 90, page.locator("#status").inner_text()
 
 
-def test_the_boundary_bends_live_at_least_ten_times_a_second_without_long_tasks(page, live_server, watch):
-    page.add_init_script(LONGTASK_OBSERVER)
-    open_page(page, live_server, "dataset=spiral&delay_ms=0")
-    expect(page.locator("html")).to_have_attribute("data-warm", "true", timeout=10_000)
-    boundary = page.locator("canvas.boundary-map")
-    # at full speed: the redraw rate and the long tasks
+def measure_full_speed_run(page: Page) -> dict:
+    """Train at full speed; the boundary's redraws per second and the longest main-thread task."""
     page.evaluate(WATCH_DRAWS)
     start = page.evaluate("performance.now()")
     button(page, "Train").click()
+    expect(page.get_by_test_id("run-state")).not_to_have_text("idle", timeout=10_000)
     expect(page.get_by_test_id("run-state")).to_have_text("idle", timeout=60_000)
     draws = page.evaluate("window.__draws")
     tasks = page.evaluate("t0 => window.__longtasks.filter(t => t.start >= t0)", start)
-    running = (draws[-1] - draws[0]) / 1000
-    rate = (len(draws) - 1) / running if running > 0 else 0
-    longest = max((t["duration"] for t in tasks), default=0)
-    print(f"boundary: {len(draws)} redraws in {running:.2f} s = {rate:.1f}/s; long tasks {len(tasks)}, max {longest:.0f} ms")
-    assert rate >= 10, (len(draws), running)
-    assert longest <= 50 or rerun_without_long_tasks(page), tasks
+    running = (draws[-1] - draws[0]) / 1000 if len(draws) > 1 else 0
+    return {"draws": len(draws), "seconds": round(running, 2),
+            "rate": (len(draws) - 1) / running if running > 0 else 0.0,
+            "longest": max((t["duration"] for t in tasks), default=0.0), "long_tasks": len(tasks)}
+
+
+def test_the_boundary_bends_live_at_least_ten_times_a_second_without_long_tasks(page, live_server, watch):
+    """At full speed on Spiral the boundary redraws >= 10 times a second, no task over 50 ms.
+
+    As in test_page's long-task test, the machine is shared: a run that misses is
+    measured once more, and the second must pass.
+    """
+    page.add_init_script(LONGTASK_OBSERVER)
+    open_page(page, live_server, "dataset=spiral&delay_ms=0")
+    expect(page.locator("html")).to_have_attribute("data-warm", "true", timeout=10_000)
+    runs = [measure_full_speed_run(page)]
+    if runs[0]["rate"] < 10 or runs[0]["longest"] > 50:
+        runs.append(measure_full_speed_run(page))
+    for r in runs:
+        print(f"boundary: {r['draws']} redraws in {r['seconds']} s = {r['rate']:.1f}/s; "
+              f"long tasks {r['long_tasks']}, longest {r['longest']:.0f} ms")
+    assert runs[-1]["rate"] >= 10 and runs[-1]["longest"] <= 50, runs
     # at a watchable speed the map changes between two moments of a run
+    boundary = page.locator("canvas.boundary-map")
     set_field(page, "delay_ms", "150")
     button(page, "Train").click()
     expect(page.get_by_test_id("iteration")).not_to_have_text("0", timeout=10_000)
@@ -90,16 +104,6 @@ def test_the_boundary_bends_live_at_least_ten_times_a_second_without_long_tasks(
     assert boundary.evaluate(CANVAS_HASH) != first
     button(page, "Stop").click()
     expect(page.get_by_test_id("run-state")).to_have_text("idle", timeout=10_000)
-
-
-def rerun_without_long_tasks(page: Page) -> bool:
-    """The machine is shared: a long task may be the OS's; one more run must be clean."""
-    start = page.evaluate("performance.now()")
-    button(page, "Train").click()
-    expect(page.get_by_test_id("run-state")).to_have_text("idle", timeout=60_000)
-    tasks = page.evaluate("t0 => window.__longtasks.filter(t => t.start >= t0)", start)
-    print(f"re-run: long tasks {[round(t['duration']) for t in tasks]}")
-    return max((t["duration"] for t in tasks), default=0) <= 50
 
 
 def test_each_hidden_unit_draws_its_own_map_and_opens_large(page, live_server, watch):

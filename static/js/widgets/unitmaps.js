@@ -73,7 +73,8 @@ export class UnitMaps {
       if (l === 0) return;
       const output = l === layout.layers.length - 1;
       // as big as the gap between units allows, at least the unit itself
-      const s = Math.max(layer.size, Math.min(48, (layer.kind === 'column' ? layer.h / layer.n : layer.size) * 0.92));
+      let s = Math.max(layer.size, Math.min(48, (layer.kind === 'column' ? layer.h / layer.n : layer.size) * 0.92));
+      if (output) s = Math.min(s, layer.size + 12); // clear of the class labels on its right
       for (let i = 0; i < layer.n; i++, k++) {
         const c = this.canvases[k] || this._make();
         Object.assign(c.dataset, { layer: String(l), unit: String(i), kind: output ? 'output' : 'hidden' });
