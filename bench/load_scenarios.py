@@ -25,6 +25,7 @@ from loadlib import (
     WsClient,
     canvas_drawing,
     disconnect_cycle,
+    fetch,
     latency_summary,
     run_threads,
     sample_vector,
@@ -203,7 +204,7 @@ def socket_predict(server, scale: Scale) -> Result:
     failures = run_threads(lambda i: _drawer(clients[i], i, scale, drawing, out), n,
                            scale.socket_seconds + scale.timeout)
     wall = time.monotonic() - t0
-    running = Http(server.port).get("/healthz").json()["trainings"]["running"]
+    running = fetch(server.port, "GET", "/healthz").json()["trainings"]["running"]
     for c in clients + trainers:
         c.close()
     summary = latency_summary(out["predict"])
@@ -302,7 +303,7 @@ def cycles(server, scale: Scale) -> Result:
             marks[i] = (server.status("VmRSS") / 1024, server.status("Threads"))
     wall = time.monotonic() - t0
     (rss10, thr10), (rss_end, thr_end) = marks[10], marks[scale.cycles]
-    health = Http(server.port).get("/healthz").json()
+    health = fetch(server.port, "GET", "/healthz").json()
     result.add("RSS: start, after 10 cycles, after the last",
                f"{rss0 / 1024:.0f} MB, {rss10:.0f} MB, {rss_end:.0f} MB (after {scale.cycles})")
     result.add(f"RSS growth from cycle 10 to {scale.cycles}", f"{rss_end - rss10:+.0f} MB",
@@ -329,6 +330,8 @@ def fuzz(server, scale: Scale) -> Result:
     result.add("`internal` errors", str(report.n_internal), "0", report.n_internal == 0)
     result.add("closes by the server not documented", str(len(report.unexpected_closes)), "0",
                not report.unexpected_closes)
+    result.add("frames that should have closed the socket but did not",
+               str(len(report.missing_closes)), "0", not report.missing_closes)
     result.add("documented closes (1009 too big, 1007 not UTF-8)",
                ", ".join(f"{k}: {v}" for k, v in sorted(report.allowed_closes.items())))
     result.add("error codes", ", ".join(f"{k} {v}" for k, v in report.error_codes.most_common()))
@@ -363,8 +366,9 @@ def kill_worker(server, scale: Scale) -> Result:
         dropped = True
     client.close()
     new = server.pid()
-    names = [m["name"] for m in Http(server.port).get("/api/models").json()]
-    reply = Http(server.port).post("/api/predict", {"model": "before-kill", "vector": vector})
+    names = [m["name"] for m in fetch(server.port, "GET", "/api/models").json()]
+    reply = fetch(server.port, "POST", "/api/predict",
+                  {"model": "before-kill", "vector": vector})
     result.add("`/healthz` answers again after SIGKILL", f"{back:.2f} s", "≤ 2 s", back <= 2)
     result.add("worker replaced; the training's socket closed",
                f"pid {old} → {new}; {'closed' if dropped else 'still open'}", "new pid, closed",

@@ -84,12 +84,21 @@ class Http:
             self._conn = None
 
 
+def fetch(port: int, method: str, path: str, body=None, timeout: float = 30.0) -> Reply:
+    """One request on a connection of its own, closed after the answer."""
+    http = Http(port, timeout)
+    try:
+        return http.request(method, path, body)
+    finally:
+        http.close()
+
+
 def wait_healthy(port: int, timeout: float, proc=None) -> float:
     """Poll ``/healthz`` until it answers 200; return the seconds it took."""
     t0 = time.monotonic()
     while True:
         try:
-            if Http(port, timeout=2.0).get("/healthz").status == 200:
+            if fetch(port, "GET", "/healthz", timeout=2.0).status == 200:
                 return time.monotonic() - t0
         except (OSError, http.client.HTTPException):
             pass
@@ -102,16 +111,13 @@ def wait_healthy(port: int, timeout: float, proc=None) -> float:
 
 def wait_idle(port: int, timeout: float = 60.0) -> dict:
     """Poll ``/healthz`` until no session is open and no training runs or waits."""
-    http_ = Http(port)
     deadline = time.monotonic() + timeout
     while True:
-        health = http_.get("/healthz").json()
+        health = fetch(port, "GET", "/healthz").json()
         t = health["trainings"]
         if health["sessions"] == 0 and t["running"] == 0 and t["queued"] == 0:
-            http_.close()
             return health
         if time.monotonic() > deadline:
-            http_.close()
             raise TimeoutError(f"the server is not idle after {timeout} s: {health}")
         time.sleep(0.05)
 
@@ -218,8 +224,8 @@ def canvas_drawing(side: int = 280, seed: int = 0) -> dict:
 
 def sample_vector(port: int, dataset="digits20", index=0) -> list[float]:
     """One test-set image of ``dataset`` as a list of floats in [0, 1] (from HTTP)."""
-    reply = Http(port).get(f"/api/datasets/{dataset}/samples?split=test&start={index}"
-                           "&count=1&format=list")
+    reply = fetch(port, "GET", f"/api/datasets/{dataset}/samples?split=test&start={index}"
+                  "&count=1&format=list")
     return reply.json()["images"][0]
 
 
@@ -242,11 +248,12 @@ def train_and_save(port: int, name: str, max_iter: int = 20, timeout: float = 12
 
 # --------------------------------------------------------------------------- churn
 
-def disconnect_cycle(port: int, mid_run: bool, max_iter: int = 2, timeout: float = 60.0):
-    """Connect, train digits20, and disconnect: after its first iteration or after `done`."""
+def disconnect_cycle(port: int, mid_run: bool, max_iter: int = 2, dataset: str = "digits20",
+                     timeout: float = 60.0):
+    """Connect, train, and disconnect: after the run's first iteration or after `done`."""
     client = WsClient(port, timeout=timeout)
     try:
-        client.send(train_message(max_iter=max_iter))
+        client.send(train_message(dataset=dataset, max_iter=max_iter))
         wanted = ("iteration", "done", "error") if mid_run else ("done", "error")
         last = client.until(lambda m: m["type"] in wanted, timeout)[-1]
         if last["type"] == "error":
