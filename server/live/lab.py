@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .. import protocol
 from ..threads import TrainingSlots
+from .models import ModelCache
 
 
 class Lab:
@@ -20,6 +21,7 @@ class Lab:
         self.max_run_seconds = max_run_seconds  # of computing (pauses and delays excluded)
         self.slots = slots
         self.models_dir = Path(models_dir)
+        self.models = ModelCache(limits.max_parameters)  # saved models /api/predict uses
         self.max_active_runs = max_active_runs
         self.max_kept_runs = max_kept_runs
         self.max_misclassified = max_misclassified

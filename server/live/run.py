@@ -79,6 +79,17 @@ class Run:
     def finished(self) -> bool:
         return self.result is not None
 
+    def control(self, kind: str):
+        """A client's `pause`, `resume`, `step` or `stop`: answered by a `state`, or
+        refused (``invalid_field`` on ``run_id``) once the run has sent `done`."""
+        with self._cond:  # done is published under the same lock: no race with it
+            if self.finished:
+                raise protocol.invalid("run_id", f"run {self.id} has finished (done, reason "
+                                       f"{self.result['reason']!r}); {kind} applies to a "
+                                       "queued or training run")
+            {"pause": self.pause, "resume": self.resume, "step": self.step,
+             "stop": self.stop}[kind]()
+
     def pause(self):
         self._control(paused=True, stepping=False, state="paused")
 
@@ -106,8 +117,7 @@ class Run:
 
     def stop(self):
         with self._cond:
-            if not self.finished and not self._stop.is_set():
-                self._announce("stopping")
+            self._announce("stopping")  # again for a second stop: every stop is answered
             self._stop.set()
             self._cond.notify_all()
         if self.model is not None:
@@ -297,11 +307,9 @@ class Run:
             reason, message = "error", str(exc)
         else:
             reason, message = "error", f"internal error: {exc!r}"
-        result = protocol.done(self.id, reason, message,
-                               n_iter=len(self.history), n_fev=None, elapsed=None,
-                               cost=None, train_accuracy=None, val_accuracy=None,
-                               test_accuracy=None, confusion_matrix=None, misclassified=[],
-                               misclassified_predicted=[])
+        nothing = dict.fromkeys(protocol.DONE_FIELDS)  # no model to measure: all null
+        result = protocol.done(self.id, reason, message, **nothing | {
+            "n_iter": len(self.history), "streaming_time": round(self.streaming_time, 4)})
         self._publish(result)
 
     # -- the trained model ----------------------------------------------------

@@ -15,6 +15,7 @@ from .errors import ERROR_CODES, ProtocolError, invalid
 from .frames import decode_weights, encode, encode_weights
 from .limits import Limits
 from .messages import (
+    DONE_FIELDS,
     DONE_REASONS,
     PROTOCOL_VERSION,
     RUN_STATES,
@@ -33,7 +34,7 @@ from .messages import (
     started,
     state,
 )
-from .reader import is_ident
+from .reader import MAX_REQUEST_ID, is_ident, is_request_id
 from .requests import (
     CLIENT_MESSAGES,
     IMAGE_FORMATS,
@@ -52,10 +53,11 @@ from .requests import (
 OPTIMIZERS = tuple(settings.SETTING["optimizer"].choices)
 
 __all__ = [
-    "CLIENT_MESSAGES", "DONE_REASONS", "ERROR_CODES", "IMAGE_FORMATS", "OPTIMIZERS",
+    "CLIENT_MESSAGES", "DONE_FIELDS", "DONE_REASONS", "ERROR_CODES", "IMAGE_FORMATS",
+    "MAX_REQUEST_ID", "OPTIMIZERS",
     "PROTOCOL_VERSION", "RUN_STATES", "SERVER_MESSAGES", "SPLITS", "Limits", "ProtocolError",
     "decode", "decode_weights", "done", "encode", "encode_weights", "error", "error_from",
-    "evaluation", "gradient_check_result", "invalid", "is_ident", "iteration",
+    "evaluation", "gradient_check_result", "invalid", "is_ident", "is_request_id", "iteration",
     "iteration_scalars", "model_name", "parse", "prediction", "ready", "rounded", "saved",
     "settings", "started", "state", "validate_control", "validate_predict",
     "validate_predict_input", "validate_save", "validate_speed", "validate_train",
