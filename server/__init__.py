@@ -15,7 +15,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     ``test_config`` replaces the config file and environment (tests pass
     ``{"TESTING": True, "MODELS_DIR": tmp_path, ...}``).
     """
-    from . import api, config, httperrors, ws
+    from . import api, config, headers, httperrors, ws
     from .live import Lab
 
     app = Flask(__name__, template_folder=str(REPO_ROOT / "templates"),
@@ -24,5 +24,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["backprop_lab"] = Lab.from_config(app.config)
     api.init_app(app)
     httperrors.init_app(app)
+    headers.init_app(app)
     ws.init_app(app)
     return app

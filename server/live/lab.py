@@ -26,6 +26,7 @@ class Lab:
         self.max_kept_runs = max_kept_runs
         self.max_misclassified = max_misclassified
         self._catalog = None
+        self._extra = {}  # id -> a data set served besides the built-in ones (a user's)
         self._splits = collections.OrderedDict()
         self._splits_lock = threading.Lock()
         self.max_cached_splits = 4
@@ -44,11 +45,18 @@ class Lab:
                    float(config["MAX_RUN_SECONDS"]) or None)
 
     def catalog(self) -> list[dict]:
-        """``list_datasets()``, computed once."""
+        """``list_datasets()``, computed once, then the added data sets."""
         if self._catalog is None:
             from ..datasets import list_datasets
             self._catalog = list_datasets()
-        return self._catalog
+        return self._catalog + [_entry(key, ds) for key, ds in self._extra.items()]
+
+    def add_dataset(self, dataset_id: str, ds) -> None:
+        """Serve ``ds`` (e.g. ``load_user_dataset(...)``) as ``dataset_id`` from now on."""
+        if not protocol.is_ident(dataset_id) or any(
+                e["id"] == dataset_id for e in self.catalog() if e["id"] not in self._extra):
+            raise ValueError(f"dataset id {dataset_id!r}: must be a new identifier")
+        self._extra[dataset_id] = ds
 
     def dataset_info(self, dataset_id) -> dict:
         for entry in self.catalog():
@@ -61,7 +69,7 @@ class Lab:
         """The loaded data set (server.datasets memoises the image sets)."""
         from ..datasets import load_dataset
         self.dataset_info(dataset_id)
-        return load_dataset(dataset_id)
+        return self._extra.get(dataset_id) or load_dataset(dataset_id)
 
     def split(self, dataset_id, fraction, random_state):
         """``(X, y, X_val, y_val)`` of a data set's training part; seeded ones are shared.
@@ -96,3 +104,12 @@ class Lab:
     def session_closed(self):
         with self._sessions_lock:
             self.sessions -= 1
+
+
+def _entry(dataset_id: str, ds) -> dict:
+    """A loaded data set described like a ``list_datasets()`` entry."""
+    shape = None if ds.image_shape is None else list(ds.image_shape)
+    return {"id": dataset_id, "name": ds.name, "description": ds.description,
+            "image_shape": shape, "n_features": int(ds.X_train.shape[1]),
+            "class_names": list(ds.class_names), "n_train": int(ds.X_train.shape[0]),
+            "n_test": int(ds.X_test.shape[0]), "kind": ds.kind}
