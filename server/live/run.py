@@ -22,6 +22,7 @@ from ..core.metrics import confusion_matrix
 from ..network import NeuralNetwork
 from ..protocol import ProtocolError
 from ..threads import Busy, Cancelled
+from .memory import release_freed_memory
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +219,7 @@ class Run:
             self._finish_with_error(exc)
         finally:
             slots.release()
+            release_freed_memory()  # the fit's and the test set's temporaries
 
     def _setup(self, n_threads):
         p = self.params
