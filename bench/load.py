@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -112,6 +113,14 @@ def run_one(name, kind, scale, workdir: Path):
     return result, server.command, time.monotonic() - t0
 
 
+def shown_command(argv) -> str:
+    """The server command with the interpreter, port and temporary paths made generic."""
+    text = " ".join(["python", *argv[1:]] if argv[0] == sys.executable else argv)
+    text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
+    text = re.sub(r"--port \d+", "--port PORT", text)
+    return re.sub(r"--models-dir \S+", "--models-dir TMP/models", text)
+
+
 def verdict(ok) -> str:
     return {True: "pass", False: "**FAIL**", None: ""}[ok]
 
@@ -135,8 +144,7 @@ def render(results, facts, args, commands, started) -> str:
     lines += ["", "## Machine", "", "| | |", "| --- | --- |"]
     lines += [f"| {k} | {v} |" for k, v in facts]
     lines += ["", "## Servers", ""]
-    lines += [f"- {kind}: `{' '.join(cmd[1:] if cmd[0] == sys.executable else cmd)}`"
-              for kind, cmd in commands.items()]
+    lines += [f"- {kind}: `{shown_command(cmd)}`" for kind, cmd in commands.items()]
     fmt = {"iters": scale.student_iters, "draw": scale.draw_interval,
            "students": ", ".join(map(str, scale.students)), "n": scale.socket_clients,
            "secs": scale.socket_seconds, "paced": scale.paced_clients,

@@ -332,7 +332,8 @@ def fuzz(server, scale: Scale) -> Result:
                not report.unexpected_closes)
     result.add("frames that should have closed the socket but did not",
                str(len(report.missing_closes)), "0", not report.missing_closes)
-    result.add("documented closes (1009 too big, 1007 not UTF-8)",
+    result.add("allowed closes: 1009 after a message too big, 1007 after non-UTF-8 text "
+               "(None: no close frame, a defect)",
                ", ".join(f"{k}: {v}" for k, v in sorted(report.allowed_closes.items())))
     result.add("error codes", ", ".join(f"{k} {v}" for k, v in report.error_codes.most_common()))
     for message, batch in report.internal[:3]:
