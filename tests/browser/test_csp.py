@@ -47,6 +47,11 @@ def test_the_page_trains_under_the_policy_with_no_violation(page, live_server, w
     page.wait_for_timeout(300)
     assert policy and "default-src 'self'" in policy[0]  # the policy really was in force
     assert page.evaluate("window.__csp") == []
+    # and it is really enforced: a fetch to another host is refused before it leaves
+    result = page.evaluate("fetch('http://192.0.2.1/x').then(() => 'sent', () => 'refused')")
+    assert result == "refused" and watch.blocked == []
+    assert page.evaluate("window.__csp") and "connect-src" in page.evaluate("window.__csp[0]")
+    watch.console_errors.clear()  # the refusal is logged, as it should be
 
 
 def test_html_and_script_in_uploaded_class_names_stay_text(page, make_live_server, watch):
