@@ -13,7 +13,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     ``test_config`` replaces the config file and environment (tests pass
     ``{"TESTING": True, "MODELS_DIR": tmp_path, ...}``).
     """
-    from . import api, config, ws
+    from . import api, config, headers, httperrors, ws
     from .live import Lab
 
     app = Flask(__name__, template_folder=paths.TEMPLATES_DIR,
@@ -21,5 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     config.load(app, test_config)
     app.extensions["backprop_lab"] = Lab.from_config(app.config)
     api.init_app(app)
+    httperrors.init_app(app)
+    headers.init_app(app)
     ws.init_app(app)
     return app

@@ -25,13 +25,6 @@ def _lab():
     return current_app.extensions["backprop_lab"]
 
 
-@bp.errorhandler(ProtocolError)
-def _protocol_error(exc: ProtocolError):
-    status = {"too_large": 413, "no_model": 404, "busy": 503, "internal": 500}.get(exc.code, 400)
-    body = protocol.error(exc.code, exc.message, exc.field, request.endpoint, None)
-    return jsonify(body), status
-
-
 @bp.get("/")
 def index():
     return render_template("index.html")
@@ -220,9 +213,13 @@ def predict():
     if "sample" in given:
         raise protocol.invalid("sample", "a saved model has no data set; send image or vector")
     path, name = _model_path(body.get("model", ""))
-    if not path.is_file():
-        raise ProtocolError("no_model", f"no model named {name!r}", "model")
-    fields = predict_fields(_load_model(path), given)
+    try:
+        model = _lab().models.get(path)
+    except (FileNotFoundError, IsADirectoryError):
+        raise ProtocolError("no_model", f"no model named {name!r}", "model") from None
+    except ValueError as exc:
+        raise protocol.invalid("model", f"{name!r} is not a valid model: {exc}") from None
+    fields = predict_fields(model, given)
     return protocol.prediction(given["request_id"], None, **fields, model=name)
 
 

@@ -8,9 +8,10 @@ import socket
 import threading
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, request
+from flask import current_app, request
 from flask_sock import ConnectionClosed, Sock
 
+from .httperrors import Refused
 from .live import Session
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 sock = Sock()
 _connection_ids = itertools.count(1)
 SEND_LOCK_TIMEOUT = 10.0  # s; a send stuck this long means the peer is gone
+CLOSE_FRAME_TIMEOUT = 2.0  # s to let the reader thread write its close frame
 
 
 class LockedSocket:
@@ -69,8 +71,29 @@ def ws_route(ws):
         pass
     finally:
         session.close()
-        if session.outbox.alive:
-            ws.sock.abort()
+        end_connection(ws, stuck=session.outbox.alive)
+
+
+def end_connection(ws, stuck=False):
+    """End the TCP connection ourselves, after the close frame simple-websocket sends.
+
+    simple-websocket's reader thread wakes ``receive`` before it writes the close
+    frame it answers with (1007 for text that is not UTF-8, 1009 for a message too
+    big): returning at once would let the server close the socket first (gunicorn)
+    or write its HTTP response into it (Werkzeug). So wait for that thread, then shut
+    the socket down: Werkzeug would otherwise keep the thread and the connection
+    until the client closes its side. ``stuck``: a send blocked on a client that
+    stopped reading; shut down at once to unblock it.
+    """
+    if not stuck and ws.connected:
+        try:
+            ws.close(reason=1000)  # we end it (the outbox failed): say so first
+        except ConnectionClosed:
+            pass
+    thread = getattr(ws, "thread", None)
+    if not stuck and thread is not None and thread is not threading.current_thread():
+        thread.join(CLOSE_FRAME_TIMEOUT)
+    ws.sock.abort()
 
 
 def check_origin():
@@ -89,7 +112,8 @@ def check_origin():
         return None
     log.warning("refused %s %s from origin %s (host %s)", request.method, request.path, origin,
                 request.host)
-    abort(403, description=f"origin {origin} does not match host {request.host}")
+    raise Refused(description=f"Origin {origin} does not match the host {request.host} "
+                  "(another site's page may not write here; see ALLOWED_ORIGINS)")
 
 
 def init_app(app):

@@ -17,18 +17,19 @@ import pytest
 import websocket
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from loadserver import children, documented_gunicorn_command, free_port  # noqa: E402
 
 
 @pytest.fixture
 def gunicorn_server(tmp_path):
+    """The command of docs/deploy.md, read from the document (bench/loadserver.py parses
+    it: its environment and options, on a loopback port, ``--graceful-timeout 2``)."""
     env_models = tmp_path / "models"
-    command = [
-        sys.executable, "-m", "gunicorn", "-k", "gthread", "--workers", "1",
-        "--threads", "8", "--bind", "127.0.0.1:0", "--graceful-timeout", "2",
-        "--no-control-socket", "server:create_app()",
-    ]
+    command, doc_env = documented_gunicorn_command(free_port())
     env = {"PATH": "/usr/bin:/bin", "BACKPROP_LAB_MODELS_DIR": json.dumps(str(env_models)),
-           "BACKPROP_LAB_BUSY_POLICY": '"queue"'}
+           "BACKPROP_LAB_BUSY_POLICY": '"queue"', **doc_env}
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     lines = queue.Queue()
@@ -86,3 +87,13 @@ def test_gunicorn_serves_http_and_a_websocket_training(gunicorn_server):
     assert proc.wait(15) == 0
     assert time.monotonic() - t0 < 10
     ws.shutdown()
+
+
+def test_the_documented_command_caps_the_malloc_arenas_of_the_worker(gunicorn_server):
+    port, proc, _ = gunicorn_server
+    deadline = time.monotonic() + 20
+    while not children(proc.pid):
+        assert time.monotonic() < deadline, "no worker"
+        time.sleep(0.2)
+    environ = Path(f"/proc/{children(proc.pid)[0]}/environ").read_bytes().split(b"\0")
+    assert b"MALLOC_ARENA_MAX=2" in environ

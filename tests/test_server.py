@@ -216,6 +216,22 @@ def test_an_oversized_message_closes_the_socket_with_1009(make_live_server):
     ws.shutdown()
 
 
+def test_after_its_close_frame_the_server_ends_the_connection_itself(make_live_server):
+    # Werkzeug kept the thread and the TCP connection until the client closed its
+    # side, and sometimes wrote an HTTP response into the upgraded socket (issue 12).
+    server = make_live_server({"MAX_MESSAGE_BYTES": 10_000})
+    ws = websocket.create_connection(server.ws_url, timeout=10)
+    json.loads(ws.recv())
+    ws.send(json.dumps({"type": "predict", "vector": [0.5] * 5000}))
+    ws.sock.settimeout(5)
+    data = b""
+    while chunk := ws.sock.recv(65536):  # times out if the server keeps the connection
+        data += chunk
+    assert data[0] == 0x88 and int.from_bytes(data[2:4], "big") == 1009  # the close frame
+    assert len(data) == 2 + data[1]  # and nothing after it
+    ws.sock.close()
+
+
 def test_websocket_origin_must_match_the_host(live_server):
     with pytest.raises(websocket.WebSocketBadStatusException) as info:
         websocket.create_connection(live_server.ws_url, timeout=5,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .. import protocol
 from ..threads import TrainingSlots
+from .models import ModelCache
 
 
 class Lab:
@@ -20,10 +21,12 @@ class Lab:
         self.max_run_seconds = max_run_seconds  # of computing (pauses and delays excluded)
         self.slots = slots
         self.models_dir = Path(models_dir)
+        self.models = ModelCache(limits.max_parameters)  # saved models /api/predict uses
         self.max_active_runs = max_active_runs
         self.max_kept_runs = max_kept_runs
         self.max_misclassified = max_misclassified
         self._catalog = None
+        self._extra = {}  # id -> a data set served besides the built-in ones (a user's)
         self._splits = collections.OrderedDict()
         self._splits_lock = threading.Lock()
         self.max_cached_splits = 4
@@ -42,11 +45,18 @@ class Lab:
                    float(config["MAX_RUN_SECONDS"]) or None)
 
     def catalog(self) -> list[dict]:
-        """``list_datasets()``, computed once."""
+        """``list_datasets()``, computed once, then the added data sets."""
         if self._catalog is None:
             from ..datasets import list_datasets
             self._catalog = list_datasets()
-        return self._catalog
+        return self._catalog + [_entry(key, ds) for key, ds in self._extra.items()]
+
+    def add_dataset(self, dataset_id: str, ds) -> None:
+        """Serve ``ds`` (e.g. ``load_user_dataset(...)``) as ``dataset_id`` from now on."""
+        if not protocol.is_ident(dataset_id) or any(
+                e["id"] == dataset_id for e in self.catalog() if e["id"] not in self._extra):
+            raise ValueError(f"dataset id {dataset_id!r}: must be a new identifier")
+        self._extra[dataset_id] = ds
 
     def dataset_info(self, dataset_id) -> dict:
         for entry in self.catalog():
@@ -63,6 +73,8 @@ class Lab:
         """
         from ..datasets import load_dataset
         info = self.dataset_info(dataset_id)
+        if dataset_id in self._extra:
+            return self._extra[dataset_id]
         if info["kind"] == protocol.settings.POINTS and data_params:
             return load_dataset(dataset_id, **data_params)
         return load_dataset(dataset_id)
@@ -100,3 +112,12 @@ class Lab:
     def session_closed(self):
         with self._sessions_lock:
             self.sessions -= 1
+
+
+def _entry(dataset_id: str, ds) -> dict:
+    """A loaded data set described like a ``list_datasets()`` entry."""
+    shape = None if ds.image_shape is None else list(ds.image_shape)
+    return {"id": dataset_id, "name": ds.name, "description": ds.description,
+            "image_shape": shape, "n_features": int(ds.X_train.shape[1]),
+            "class_names": list(ds.class_names), "n_train": int(ds.X_train.shape[0]),
+            "n_test": int(ds.X_test.shape[0]), "kind": ds.kind}

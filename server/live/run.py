@@ -23,6 +23,7 @@ from ..network import NeuralNetwork
 from ..protocol import ProtocolError
 from ..threads import Busy, Cancelled
 from .kept import KeptWeights
+from .memory import release_freed_memory
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,17 @@ class Run:
     def finished(self) -> bool:
         return self.result is not None
 
+    def control(self, kind: str):
+        """A client's `pause`, `resume`, `step` or `stop`: answered by a `state`, or
+        refused (``invalid_field`` on ``run_id``) once the run has sent `done`."""
+        with self._cond:  # done is published under the same lock: no race with it
+            if self.finished:
+                raise protocol.invalid("run_id", f"run {self.id} has finished (done, reason "
+                                       f"{self.result['reason']!r}); {kind} applies to a "
+                                       "queued or training run")
+            {"pause": self.pause, "resume": self.resume, "step": self.step,
+             "stop": self.stop}[kind]()
+
     def pause(self):
         self._control(paused=True, stepping=False, state="paused")
 
@@ -109,8 +121,7 @@ class Run:
 
     def stop(self):
         with self._cond:
-            if not self.finished and not self._stop.is_set():
-                self._announce("stopping")
+            self._announce("stopping")  # again for a second stop: every stop is answered
             self._stop.set()
             self._cond.notify_all()
         if self.model is not None:
@@ -213,6 +224,7 @@ class Run:
             self._finish_with_error(exc)
         finally:
             slots.release()
+            release_freed_memory()  # the fit's and the test set's temporaries
 
     def _setup(self, n_threads):
         p = self.params
@@ -307,11 +319,9 @@ class Run:
             reason, message = "error", str(exc)
         else:
             reason, message = "error", f"internal error: {exc!r}"
-        result = protocol.done(self.id, reason, message,
-                               n_iter=len(self.history), n_fev=None, elapsed=None,
-                               cost=None, train_accuracy=None, val_accuracy=None,
-                               test_accuracy=None, confusion_matrix=None, misclassified=[],
-                               misclassified_predicted=[])
+        nothing = dict.fromkeys(protocol.DONE_FIELDS)  # no model to measure: all null
+        result = protocol.done(self.id, reason, message, **nothing | {
+            "n_iter": len(self.history), "streaming_time": round(self.streaming_time, 4)})
         self._publish(result)
 
     # -- the trained model ----------------------------------------------------

@@ -141,9 +141,7 @@ class Session:
         run.thread.start()
 
     def _control(self, request):
-        run = self.run(request["run_id"])
-        {"pause": run.pause, "resume": run.resume, "step": run.step,
-         "stop": run.stop}[request["type"]]()
+        self.run(request["run_id"]).control(request["type"])
 
     def _speed(self, request):
         self.run(request["run_id"]).set_delay(request["delay_ms"])

@@ -15,6 +15,7 @@ from .errors import ERROR_CODES, ProtocolError, invalid
 from .frames import GRADIENT_KINDS, decode_weights, encode, encode_gradients, encode_weights
 from .limits import Limits
 from .messages import (
+    DONE_FIELDS,
     DONE_REASONS,
     PROTOCOL_VERSION,
     RUN_STATES,
@@ -34,7 +35,7 @@ from .messages import (
     started,
     state,
 )
-from .reader import is_ident
+from .reader import MAX_REQUEST_ID, is_ident, is_request_id
 from .requests import (
     CLIENT_MESSAGES,
     IMAGE_FORMATS,
@@ -55,13 +56,13 @@ from .requests import (
 OPTIMIZERS = tuple(settings.SETTING["optimizer"].choices)
 
 __all__ = [
-    "CLIENT_MESSAGES", "DONE_REASONS", "ERROR_CODES", "GRADIENT_KINDS", "IMAGE_FORMATS",
-    "OPTIMIZERS", "PROTOCOL_VERSION", "RUN_STATES", "SERVER_MESSAGES", "SPLITS", "Limits",
-    "ProtocolError", "decode", "decode_weights", "done", "encode", "encode_gradients",
-    "encode_weights", "error", "error_from", "evaluation", "explanation",
-    "gradient_check_result", "invalid", "is_ident", "iteration", "iteration_scalars",
-    "model_name", "parse", "prediction", "ready", "rounded", "saved", "settings", "started",
-    "state", "validate_control", "validate_data_query", "validate_gradient_check",
-    "validate_predict",
+    "CLIENT_MESSAGES", "DONE_FIELDS", "DONE_REASONS", "ERROR_CODES", "GRADIENT_KINDS",
+    "IMAGE_FORMATS", "MAX_REQUEST_ID", "OPTIMIZERS", "PROTOCOL_VERSION", "RUN_STATES",
+    "SERVER_MESSAGES", "SPLITS", "Limits", "ProtocolError", "decode", "decode_weights", "done",
+    "encode", "encode_gradients", "encode_weights", "error", "error_from", "evaluation",
+    "explanation", "gradient_check_result", "invalid", "is_ident", "is_request_id",
+    "iteration", "iteration_scalars", "model_name", "parse", "prediction", "ready", "rounded",
+    "saved", "settings", "started", "state", "validate_control", "validate_data_query",
+    "validate_gradient_check", "validate_predict",
     "validate_predict_input", "validate_save", "validate_speed", "validate_train",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 ERROR_CODES = (
     "invalid_field", "bad_message", "unknown_type", "no_model", "busy", "too_large",
     "internal",
+    "not_found", "forbidden",  # HTTP only: an unknown route under /api/, a refused Origin
 )
 
 

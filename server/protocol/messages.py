@@ -13,11 +13,16 @@ import numpy as np
 from .errors import ERROR_CODES, ProtocolError
 from .frames import encode_gradients, encode_weights
 from .limits import Limits
+from .reader import is_request_id
 from .settings import optimizers_json, settings_json
 
 PROTOCOL_VERSION = 1
 RUN_STATES = ("queued", "running", "paused", "stopping")
 DONE_REASONS = ("max_iter", "converged", "stopped", "max_fun", "failed", "diverged", "error")
+# Every `done` carries all of these; a run that trained nothing has them null.
+DONE_FIELDS = ("n_iter", "n_fev", "elapsed", "cost", "val_cost", "train_accuracy",
+               "val_accuracy", "test_accuracy", "confusion_matrix", "misclassified",
+               "misclassified_predicted", "n_misclassified", "streaming_time")
 
 
 def rounded(a, decimals=5) -> list:
@@ -90,8 +95,9 @@ def state(run_id, value: str, **extra) -> dict:
 
 
 def done(run_id, reason, message, **metrics) -> dict:
-    """The end of a run; ``metrics`` are the documented fields."""
+    """The end of a run; ``metrics`` are exactly the documented ``DONE_FIELDS``."""
     assert reason in DONE_REASONS, reason
+    assert set(metrics) == set(DONE_FIELDS), set(metrics) ^ set(DONE_FIELDS)
     return {"type": "done", "run_id": run_id, "reason": reason, "message": message, **metrics}
 
 
@@ -145,7 +151,7 @@ def error_from(exc: ProtocolError, request: dict | None = None) -> dict:
     request = request if isinstance(request, dict) else {}
     rtype = request.get("type") if isinstance(request.get("type"), str) else None
     rid = request.get("request_id")
-    if not (isinstance(rid, (int, str)) and not isinstance(rid, bool)):
+    if not is_request_id(rid):
         rid = None
     return error(exc.code, exc.message, exc.field, rtype and rtype[:40], rid)
 

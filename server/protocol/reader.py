@@ -104,13 +104,22 @@ class Reader:
             self.seen.add("request_id")
             return None
         value = self.raw("request_id")
-        ok_int = isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**53
-        ok_str = isinstance(value, str) and len(value) <= 64
-        if not (ok_int or ok_str):
-            raise invalid("request_id", "must be an integer or a string of at most 64 characters")
+        if not is_request_id(value):
+            raise invalid("request_id", "must be an integer with |n| < 2^53 (exact in "
+                          "JavaScript) or a string of at most 64 characters")
         return value
 
     def finish(self):
         extra = sorted(set(self.msg) - self.seen)
         if extra:
             raise invalid(self._name(extra[0]), "is not a known field of this message")
+
+
+MAX_REQUEST_ID = 2**53  # |n| below it: the integers a JavaScript number holds exactly
+
+
+def is_request_id(value) -> bool:
+    """True for a `request_id` the server echoes: an exact integer or a short string."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return abs(value) < MAX_REQUEST_ID
+    return isinstance(value, str) and len(value) <= 64

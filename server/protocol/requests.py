@@ -62,7 +62,7 @@ def parse(data, limits: Limits) -> dict:
         msg = decode(data, limits)
         return CLIENT_MESSAGES[msg["type"]](msg, limits)
     except ProtocolError as exc:
-        exc.request = msg
+        exc.request = exc.request or msg  # decode may have set it (an unknown type)
         raise
 
 

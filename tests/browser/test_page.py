@@ -91,13 +91,16 @@ def test_page_loads_with_the_fixed_controls_and_nothing_leaves_localhost(page, l
 
 
 def test_the_guard_really_blocks_and_records_a_request_leaving_localhost(page, live_server, watch):
-    """The 'nothing leaves 127.0.0.1' checks above would be vacuous if routing did not work."""
-    open_page(page, live_server)
+    """The 'nothing leaves 127.0.0.1' checks above would be vacuous if routing did not work.
+
+    The probe runs from about:blank: on the page, the server's Content-Security-Policy
+    refuses it before it reaches the route (tests/browser/test_csp.py)."""
     result = page.evaluate("fetch('http://192.0.2.1/probe').then(() => 'loaded', () => 'blocked')")
     assert result == "blocked"
     assert watch.blocked == ["http://192.0.2.1/probe"]
     watch.blocked.clear()
     watch.console_errors.clear()  # the aborted fetch logs a network error, as it should
+    open_page(page, live_server)
 
 
 def test_a_short_training_run_moves_the_cost_chart_draws_everything_and_ends(page, live_server, watch, screenshots):
