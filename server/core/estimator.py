@@ -14,14 +14,14 @@ import numpy as np
 
 from . import blas, modelfile
 from .checks import check_float, check_int, check_thetas, check_X
-from .maths import forward, layer_table, loss_and_grad, one_hot, pack, unpack
+from .maths import ACTIVATIONS, forward, layer_table, loss_and_grad, one_hot, pack, unpack
 from .metrics import count_parameters
 from .optimizers import OPTIMIZER_REGISTRY, FitState
 
 DTYPES = ("float64", "float32")
 
 class NeuralNetwork:
-    """A fully connected network of sigmoid units, trained by backpropagation.
+    """A fully connected network trained by backpropagation, with the post's logistic outputs.
 
     Parameters
     ----------
@@ -34,6 +34,9 @@ class NeuralNetwork:
         iteration is one epoch: one pass over the shuffled training set in
         mini-batches of ``batch_size``.
     optimizer : {"TNC", "L-BFGS-B", "CG", "adam", "gd"}, default "TNC"
+    activation : {"logistic", "tanh", "relu"}, default "logistic"
+        The hidden units' function (scikit-learn's names); the output units stay
+        logistic. ``logistic`` is the post's.
     random_state : int or None, default None
         Seeds the initial weights and the mini-batch order; None draws fresh ones
         each fit, as scikit-learn does (the page, wire and CLI use 0: see
@@ -64,6 +67,7 @@ class NeuralNetwork:
         regularization_parameter=1.0,
         max_iter=50,
         optimizer="TNC",
+        activation="logistic",
         random_state=None,
         dtype="float64",
         learning_rate=None,
@@ -80,6 +84,7 @@ class NeuralNetwork:
         self.regularization_parameter = regularization_parameter
         self.max_iter = max_iter
         self.optimizer = optimizer
+        self.activation = activation
         self.random_state = random_state
         self.dtype = dtype
         self.learning_rate = learning_rate
@@ -97,9 +102,9 @@ class NeuralNetwork:
     # -- parameters ---------------------------------------------------------
 
     _PARAM_NAMES = (
-        "hidden_layers", "regularization_parameter", "max_iter", "optimizer", "random_state",
-        "dtype", "learning_rate", "batch_size", "max_fun", "max_params", "n_threads", "tol",
-        "warm_start", "class_names", "image_shape",
+        "hidden_layers", "regularization_parameter", "max_iter", "optimizer", "activation",
+        "random_state", "dtype", "learning_rate", "batch_size", "max_fun", "max_params",
+        "n_threads", "tol", "warm_start", "class_names", "image_shape",
     )
 
     def get_params(self):
@@ -124,6 +129,9 @@ class NeuralNetwork:
         if self.optimizer not in OPTIMIZER_REGISTRY:
             raise ValueError(f"optimizer must be one of {tuple(OPTIMIZER_REGISTRY)}, "
                              f"got {self.optimizer!r}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, "
+                             f"got {self.activation!r}")
         try:
             dtype_name = np.dtype(self.dtype).name
         except TypeError:
@@ -282,7 +290,7 @@ class NeuralNetwork:
         """Return ``[X, a_1, ..., a_out]``: every layer's activations, no bias columns."""
         self._check_fitted()
         X = check_X(X, "X", n_features=self.thetas[0].shape[0] - 1).astype(np.float64)
-        return forward(self.thetas, X)[0]
+        return forward(self.thetas, X, self.activation)[0]
 
     def predict_proba(self, X):
         """Return the output activations, shape (m, p)."""
@@ -315,7 +323,8 @@ class NeuralNetwork:
             Y = one_hot(self._label_index(y, self.classes_, "y"), self.classes_.size)
         table = layer_table(self.layer_sizes)
         lam = float(self.regularization_parameter)
-        cost, grad, _ = loss_and_grad(pack(self.thetas), table, X, Y, lam)
+        cost, grad, _ = loss_and_grad(pack(self.thetas), table, X, Y, lam,
+                                      activation=self.activation)
         return cost, [g.copy() for g in unpack(grad, table)]
 
     # -- construction from weights, save and load ---------------------------
@@ -353,5 +362,6 @@ class NeuralNetwork:
         return (
             f"NeuralNetwork(hidden_layers={self.hidden_layers!r}, "
             f"regularization_parameter={self.regularization_parameter!r}, "
-            f"max_iter={self.max_iter!r}, optimizer={self.optimizer!r})"
+            f"max_iter={self.max_iter!r}, optimizer={self.optimizer!r}, "
+            f"activation={self.activation!r})"
         )

@@ -1,12 +1,16 @@
-"""The vectorised maths of a fully connected sigmoid network: numpy only.
+"""The vectorised maths of a fully connected network: numpy only.
 
 Layout follows the post the project grew from: ``thetas[l]`` has shape
-``(n_in + 1, n_out)`` and row 0 holds the bias weights. The cost is the mean over
-samples of the binary cross-entropy summed over the output units, plus
-``lambda / (2 m) * sum(theta**2)`` over the non-bias rows.
+``(n_in + 1, n_out)`` and row 0 holds the bias weights. The hidden units apply one
+function of ``ACTIVATIONS`` (the post's logistic by default); the output units are
+always logistic, and the cost is the mean over samples of the binary cross-entropy
+summed over the output units, plus ``lambda / (2 m) * sum(theta**2)`` over the
+non-bias rows.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -67,13 +71,66 @@ def softplus_sum(z):
     return float(np.maximum(z, 0.0).sum() + np.log1p(np.exp(-np.abs(z))).sum())
 
 
-def forward(thetas, X):
+def _relu(z, out=None):
+    """Return ``max(z, 0)``; ``out=z`` works in place."""
+    return np.maximum(z, 0.0, out=out)
+
+
+def _tanh(z, out=None):
+    return np.tanh(z, out=out)
+
+
+def _logistic_slope(a, delta):
+    """``delta *= a (1 - a)``: logistic'(z) through its output ``a``."""
+    slope = np.subtract(1.0, a)
+    slope *= a
+    delta *= slope
+
+
+def _tanh_slope(a, delta):
+    """``delta *= 1 - a**2``: tanh'(z) through its output ``a``."""
+    slope = np.multiply(a, a)
+    np.subtract(1.0, slope, out=slope)
+    delta *= slope
+
+
+def _relu_slope(a, delta):
+    """``delta *= (z > 0)``, and ``z > 0`` exactly where ``a = max(z, 0) > 0``."""
+    delta *= a > 0.0
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A hidden-unit function ``g`` and its slope, both in place.
+
+    ``function(z, out)`` returns ``g(z)``; ``slope(a, delta)`` multiplies ``delta`` by
+    ``g'(z)`` written through the unit's output ``a = g(z)``, so the backward pass
+    needs no pre-activations (the forward pass overwrites them).
+    """
+
+    name: str
+    label: str
+    function: object
+    slope: object
+
+
+ACTIVATIONS = {a.name: a for a in (
+    Activation("logistic", "Logistic (sigmoid)", sigmoid, _logistic_slope),
+    Activation("tanh", "tanh", _tanh, _tanh_slope),
+    Activation("relu", "ReLU", _relu, _relu_slope),
+)}
+DEFAULT_ACTIVATION = "logistic"
+
+
+def forward(thetas, X, activation=DEFAULT_ACTIVATION):
     """Return ``(activations, z_out)``: every layer's output and the output pre-activation.
 
     ``activations[0]`` is ``X`` itself, (m, n); ``activations[l]`` is (m, s_l) with no
     bias column: the bias row of each theta is added as a broadcast instead of an
-    ``hstack`` of ones onto the data.
+    ``hstack`` of ones onto the data. Hidden layers apply ``ACTIVATIONS[activation]``,
+    the output layer the logistic function.
     """
+    hidden = ACTIVATIONS[activation].function
     activations = [X]
     a = X
     last = len(thetas) - 1
@@ -81,7 +138,7 @@ def forward(thetas, X):
         z = a @ theta[1:]  # (m, n_out)
         z += theta[0]
         # Hidden pre-activations are not needed again: overwrite them.
-        a = sigmoid(z, out=None if layer == last else z)
+        a = sigmoid(z) if layer == last else hidden(z, out=z)
         activations.append(a)
     return activations, z
 
@@ -98,12 +155,13 @@ def data_cost(z_out, Y):
 BLOCK_ROWS = 16384
 
 
-def _backprop_block(thetas, grads, X, Y, scale, accumulate):
+def _backprop_block(thetas, grads, X, Y, scale, accumulate, activation):
     """Add one row block's gradient (times ``scale``) into ``grads``; return its summed cost.
 
     ``accumulate=False`` overwrites ``grads`` instead of adding to them.
     """
-    activations, z_out = forward(thetas, X)
+    activations, z_out = forward(thetas, X, activation)
+    slope = ACTIVATIONS[activation].slope
     cost = data_cost(z_out, Y)
     output = activations[-1]
     delta = output - Y  # (b, p): dJ/dz of the output layer, times m
@@ -117,32 +175,29 @@ def _backprop_block(thetas, grads, X, Y, scale, accumulate):
             np.matmul(a_prev.T, delta, out=grads[layer][1:])
             np.sum(delta, axis=0, out=grads[layer][0])
         if layer > 0:  # the input layer needs no delta
-            # delta (b, n_out) @ W.T -> (b, n_in), times sigmoid'(z) = a (1 - a). The sign is
-            # folded into the small weight matrix to save one pass over the block.
-            delta = delta @ (-thetas[layer][1:].T)
-            slope = np.subtract(a_prev, 1.0)
-            slope *= a_prev  # -a (1 - a)
-            delta *= slope
+            delta = delta @ thetas[layer][1:].T  # (b, n_out) @ W.T -> (b, n_in)
+            slope(a_prev, delta)  # times g'(z) of the hidden layer
     return cost, output
 
 
-def _backprop_rows(thetas, grads, X, Y, scale):
+def _backprop_rows(thetas, grads, X, Y, scale, activation):
     """Write the gradient of rows ``X`` (times ``scale``) into ``grads``; return (cost, output)."""
     m = X.shape[0]
     if m <= BLOCK_ROWS:
-        return _backprop_block(thetas, grads, X, Y, scale, accumulate=False)
+        return _backprop_block(thetas, grads, X, Y, scale, False, activation)
     # Row blocks keep the elementwise passes in cache on large data sets.
     output = np.empty(Y.shape, dtype=X.dtype)
     cost = 0.0
     for start in range(0, m, BLOCK_ROWS):
         rows = slice(start, start + BLOCK_ROWS)
         c, output[rows] = _backprop_block(thetas, grads, X[rows], Y[rows], scale,
-                                          accumulate=start > 0)
+                                          start > 0, activation)
         cost += c
     return cost, output
 
 
-def loss_and_grad(flat, table, X, Y, lam, grad_out=None, n_total=None):
+def loss_and_grad(flat, table, X, Y, lam, grad_out=None, n_total=None,
+                  activation=DEFAULT_ACTIVATION):
     """Return ``(cost, grad, output)`` for the flat parameters on ``(X, Y)``.
 
     Parameters
@@ -156,6 +211,7 @@ def loss_and_grad(flat, table, X, Y, lam, grad_out=None, n_total=None):
     n_total : int, optional
         The size of the whole training set when ``X`` is a mini-batch, so that
         the regularization term keeps its full-data weight per sample.
+    activation : str, a key of ``ACTIVATIONS`` for the hidden layers
 
     Returns
     -------
@@ -168,7 +224,7 @@ def loss_and_grad(flat, table, X, Y, lam, grad_out=None, n_total=None):
     thetas = unpack(flat, table)
     grad = np.empty_like(flat) if grad_out is None else grad_out
     grads = unpack(grad, table)
-    cost, output = _backprop_rows(thetas, grads, X, Y, 1.0 / m)
+    cost, output = _backprop_rows(thetas, grads, X, Y, 1.0 / m, activation)
     cost /= m
     if lam:
         scale = lam / n_total
@@ -181,11 +237,11 @@ def loss_and_grad(flat, table, X, Y, lam, grad_out=None, n_total=None):
     return cost, grad, output
 
 
-def cost_only(flat, table, X, Y, lam):
+def cost_only(flat, table, X, Y, lam, activation=DEFAULT_ACTIVATION):
     """Return ``(cost, output)``: a forward pass and the regularized cost, no gradient."""
     m = X.shape[0]
     thetas = unpack(flat, table)
-    activations, z_out = forward(thetas, X)
+    activations, z_out = forward(thetas, X, activation)
     cost = data_cost(z_out, Y) / m
     if lam:
         cost += 0.5 * lam / m * sum(sumsq(t[1:]) for t in thetas)

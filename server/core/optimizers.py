@@ -58,6 +58,7 @@ class FitState:
         self.table, self.callback, self.on_evaluation = table, callback, on_evaluation
         self.dtype = dtype
         self.lam = float(model.regularization_parameter)
+        self.activation = model.activation
         self.y_index = np.argmax(Y, axis=1)
         self.start = time.perf_counter()
         self.n_fev = 0
@@ -87,7 +88,7 @@ class FitState:
         if self.grad_buf is None:
             self.grad_buf = np.empty_like(flat)
         cost, grad, output = loss_and_grad(flat, self.table, self.X, self.Y, self.lam,
-                                           grad_out=self.grad_buf)
+                                           grad_out=self.grad_buf, activation=self.activation)
         accuracy = float(np.mean(np.argmax(output, axis=1) == self.y_index))
         grad64 = np.array(grad, dtype=np.float64)  # scipy may keep it: always a fresh copy
         self.recent = [(x.copy(), cost, math.sqrt(sumsq(grad64)), accuracy)] + self.recent[:3]
@@ -99,7 +100,7 @@ class FitState:
             if np.array_equal(x, xk):
                 return cost, gnorm, acc
         cost, grad, output = loss_and_grad(xk.astype(self.dtype), self.table, self.X, self.Y,
-                                           self.lam)
+                                           self.lam, activation=self.activation)
         acc = float(np.mean(np.argmax(output, axis=1) == self.y_index))
         return cost, math.sqrt(sumsq(grad)), acc
 
@@ -118,7 +119,8 @@ class FitState:
         val_cost = val_acc = None
         if self.X_val is not None:
             flat = x.astype(self.dtype, copy=False)
-            val_cost, out = cost_only(flat, self.table, self.X_val, self.Y_val, 0.0)
+            val_cost, out = cost_only(flat, self.table, self.X_val, self.Y_val, 0.0,
+                                      self.activation)
             val_acc = float(np.mean(np.argmax(out, axis=1) == np.argmax(self.Y_val, axis=1)))
             model.val_cost_history_.append(val_cost)
             model.val_accuracy_history_.append(val_acc)
@@ -190,13 +192,15 @@ def minibatch_loop(state, opt, x0, rng):
             for start in range(0, m, batch):
                 idx = order[start:start + batch]
                 cost, grad, _ = loss_and_grad(params, state.table, state.X[idx], state.Y[idx],
-                                              state.lam, grad_out=grad_buf, n_total=m)
+                                              state.lam, grad_out=grad_buf, n_total=m,
+                                              activation=state.activation)
                 if not math.isfinite(cost):
                     raise _Stop("diverged")
                 grad_sum += grad
                 step(grad, lr)
                 state._evaluated(cost)
-            cost, output = cost_only(params, state.table, state.X, state.Y, state.lam)
+            cost, output = cost_only(params, state.table, state.X, state.Y, state.lam,
+                                     state.activation)
             acc = float(np.mean(np.argmax(output, axis=1) == state.y_index))
             n_batches = math.ceil(m / batch)
             state._iterated(params.astype(np.float64), cost,

@@ -155,7 +155,8 @@ class Run:
         start = time.perf_counter()
         thetas = [np.array(t) for t in info.thetas]  # info's views die with the call
         self.latest_thetas = thetas
-        probe = forward(thetas, self.X_probe)[0][1:] if self.X_probe.shape[0] else []
+        probe = (forward(thetas, self.X_probe, self.params["activation"])[0][1:]
+                 if self.X_probe.shape[0] else [])
         scalars = protocol.iteration_scalars(info)
         self.history.append(scalars)
         self.session.put(lambda: protocol.iteration(self.id, scalars, probe),
@@ -315,5 +316,6 @@ class Run:
             raise ProtocolError("no_model", f"run {self.id} has no weights yet", "run_id")
         return NeuralNetwork.from_thetas(
             thetas, self.classes, max_params=self.lab.limits.max_parameters,
+            activation=self.params["activation"],
             class_names=list(ds.class_names),
             image_shape=None if ds.image_shape is None else tuple(ds.image_shape))

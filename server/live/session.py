@@ -163,7 +163,7 @@ class Session:
         difference = check_gradients(
             thetas=thetas, X=np.asarray(ds.X_train[rows], dtype=np.float64), y=y_index,
             regularization_parameter=run.params["regularization_parameter"],
-            n_coordinates=n_coordinates, random_state=0)
+            n_coordinates=n_coordinates, random_state=0, activation=model.activation)
         n = min(n_coordinates, count_parameters(model.layer_sizes))
         self.put(protocol.gradient_check_result(run.id, difference, n))
 

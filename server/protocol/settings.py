@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass, field
 
 from ..core.estimator import DTYPES
+from ..core.maths import ACTIVATIONS
 from ..core.optimizers import OPTIMIZER_REGISTRY
 
 TYPES = ("int", "float", "ints", "choice", "dataset", "ident")
@@ -116,6 +117,10 @@ SETTINGS: tuple[Setting, ...] = (
             why="The Python class draws fresh weights on every fit unless given a seed, as "
                 "scikit-learn does; the page, the wire and the CLI start from seed 0 so that "
                 "one experiment gives the same curves everywhere."),
+    Setting("activation", "choice", "logistic", "Hidden activation",
+            "The hidden units' function: logistic (the post's), tanh or relu; the output "
+            "units stay logistic.",
+            choices=tuple(ACTIVATIONS), form=True),
     Setting("learning_rate", "float", None, "Learning rate",
             f"Step size of the mini-batch optimizers (empty: {DEFAULT_LEARNING_RATES}).",
             min=0.0, min_open=True, max=100.0, optional=True, optimizers=MINIBATCH, form=True),
