@@ -7,13 +7,13 @@ the table records with the reason.
 
 from __future__ import annotations
 
-import math
 import os
 
 import numpy as np
 
 from . import blas, modelfile
 from .checks import check_float, check_int, check_thetas, check_X
+from .initializers import INITIALIZERS
 from .maths import ACTIVATIONS, forward, layer_table, loss_and_grad, one_hot, pack, unpack
 from .metrics import count_parameters
 from .optimizers import OPTIMIZER_REGISTRY, FitState
@@ -37,6 +37,10 @@ class NeuralNetwork:
     activation : {"logistic", "tanh", "relu"}, default "logistic"
         The hidden units' function (scikit-learn's names); the output units stay
         logistic. ``logistic`` is the post's.
+    init : {"scaled_uniform", "randn"}, default "scaled_uniform"
+        The initial weights (``server.core.initializers``): uniform in
+        ``+-sqrt(6 / (n_in + n_out))``, or the post's standard normal ``randn``,
+        which saturates the sigmoids of a wide layer.
     random_state : int or None, default None
         Seeds the initial weights and the mini-batch order; None draws fresh ones
         each fit, as scikit-learn does (the page, wire and CLI use 0: see
@@ -68,6 +72,7 @@ class NeuralNetwork:
         max_iter=50,
         optimizer="TNC",
         activation="logistic",
+        init="scaled_uniform",
         random_state=None,
         dtype="float64",
         learning_rate=None,
@@ -85,6 +90,7 @@ class NeuralNetwork:
         self.max_iter = max_iter
         self.optimizer = optimizer
         self.activation = activation
+        self.init = init
         self.random_state = random_state
         self.dtype = dtype
         self.learning_rate = learning_rate
@@ -103,7 +109,7 @@ class NeuralNetwork:
 
     _PARAM_NAMES = (
         "hidden_layers", "regularization_parameter", "max_iter", "optimizer", "activation",
-        "random_state", "dtype", "learning_rate", "batch_size", "max_fun", "max_params",
+        "init", "random_state", "dtype", "learning_rate", "batch_size", "max_fun", "max_params",
         "n_threads", "tol", "warm_start", "class_names", "image_shape",
     )
 
@@ -132,6 +138,8 @@ class NeuralNetwork:
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, "
                              f"got {self.activation!r}")
+        if self.init not in INITIALIZERS:
+            raise ValueError(f"init must be one of {tuple(INITIALIZERS)}, got {self.init!r}")
         try:
             dtype_name = np.dtype(self.dtype).name
         except TypeError:
@@ -220,12 +228,8 @@ class NeuralNetwork:
     # -- initialisation -----------------------------------------------------
 
     def _initial_flat(self, layer_sizes, rng):
-        """Return flat float64 thetas uniform in ``+-sqrt(6 / (n_in + n_out))``."""
-        parts = []
-        for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
-            bound = math.sqrt(6.0 / (n_in + n_out))
-            parts.append(rng.uniform(-bound, bound, size=(n_in + 1, n_out)).ravel())
-        return np.concatenate(parts)
+        """Return flat float64 thetas drawn by ``INITIALIZERS[self.init]``."""
+        return INITIALIZERS[self.init].function(layer_sizes, rng)
 
     # -- fitting ------------------------------------------------------------
 

@@ -30,6 +30,7 @@ class IterationInfo:
     train_accuracy: float
     val_cost: float | None = None
     val_accuracy: float | None = None
+    grad_norms: tuple = ()  # per weight matrix: the norm of its part of the gradient
     _flat: np.ndarray = field(default=None, repr=False)
     _table: list = field(default=None, repr=False)
 
@@ -64,7 +65,7 @@ class FitState:
         self.n_fev = 0
         self.iteration = model.n_iter_
         self.best_x = None
-        self.recent = []  # [(x, cost, grad_norm, accuracy)] of the last evaluations
+        self.recent = []  # [(x, cost, grad, accuracy)] of the last evaluations
         self.grad_buf = None
 
     def elapsed(self):
@@ -91,25 +92,32 @@ class FitState:
                                            grad_out=self.grad_buf, activation=self.activation)
         accuracy = float(np.mean(np.argmax(output, axis=1) == self.y_index))
         grad64 = np.array(grad, dtype=np.float64)  # scipy may keep it: always a fresh copy
-        self.recent = [(x.copy(), cost, math.sqrt(sumsq(grad64)), accuracy)] + self.recent[:3]
+        self.recent = [(x.copy(), cost, grad64, accuracy)] + self.recent[:3]
         self._evaluated(cost)
         return cost, grad64
 
     def _lookup(self, xk):
-        for x, cost, gnorm, acc in self.recent:
+        """Return ``(cost, grad, accuracy)`` at ``xk``: from the last evaluations if there."""
+        for x, cost, grad, acc in self.recent:
             if np.array_equal(x, xk):
-                return cost, gnorm, acc
+                return cost, grad, acc
         cost, grad, output = loss_and_grad(xk.astype(self.dtype), self.table, self.X, self.Y,
                                            self.lam, activation=self.activation)
         acc = float(np.mean(np.argmax(output, axis=1) == self.y_index))
-        return cost, math.sqrt(sumsq(grad)), acc
+        return cost, grad, acc
 
     def scipy_callback(self, xk, *args):
-        cost, gnorm, acc = self._lookup(xk)
-        self._iterated(np.array(xk, dtype=np.float64), cost, gnorm, acc)
+        cost, grad, acc = self._lookup(xk)
+        self._iterated(np.array(xk, dtype=np.float64), cost, grad, acc)
 
-    def _iterated(self, x, cost, grad_norm, accuracy):
-        """Record one finished iteration at ``x``; raise _Stop when the fit must end."""
+    def _iterated(self, x, cost, grad, accuracy):
+        """Record one finished iteration at ``x``; raise _Stop when the fit must end.
+
+        ``grad`` is the full-batch gradient the optimizer used there (for the mini-batch
+        optimizers, the mean of the epoch's mini-batch gradients).
+        """
+        grad_norms = tuple(math.sqrt(sumsq(g)) for g in unpack(grad, self.table))
+        grad_norm = math.sqrt(sum(n * n for n in grad_norms))
         self.best_x = x
         self.iteration += 1
         model = self.model
@@ -126,7 +134,8 @@ class FitState:
             model.val_accuracy_history_.append(val_acc)
         if self.callback is not None:
             info = IterationInfo(self.iteration, self.n_fev, float(cost), grad_norm,
-                                 self.elapsed(), accuracy, val_cost, val_acc, x, self.table)
+                                 self.elapsed(), accuracy, val_cost, val_acc, grad_norms,
+                                 x, self.table)
             if self.callback(info):
                 raise _Stop("callback")
         self._check_stop()
@@ -202,9 +211,8 @@ def minibatch_loop(state, opt, x0, rng):
             cost, output = cost_only(params, state.table, state.X, state.Y, state.lam,
                                      state.activation)
             acc = float(np.mean(np.argmax(output, axis=1) == state.y_index))
-            n_batches = math.ceil(m / batch)
-            state._iterated(params.astype(np.float64), cost,
-                            math.sqrt(sumsq(grad_sum)) / n_batches, acc)
+            grad_sum /= math.ceil(m / batch)  # the mean mini-batch gradient of the epoch
+            state._iterated(params.astype(np.float64), cost, grad_sum, acc)
     except _Stop as stop:
         messages = {
             "max_iter": f"reached max_iter={model.max_iter} epochs", **_STOP_MESSAGES,

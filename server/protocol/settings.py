@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass, field
 
 from ..core.estimator import DTYPES
+from ..core.initializers import INITIALIZERS
 from ..core.maths import ACTIVATIONS
 from ..core.optimizers import OPTIMIZER_REGISTRY
 
@@ -121,6 +122,10 @@ SETTINGS: tuple[Setting, ...] = (
             "The hidden units' function: logistic (the post's), tanh or relu; the output "
             "units stay logistic.",
             choices=tuple(ACTIVATIONS), form=True),
+    Setting("init", "choice", "scaled_uniform", "Initial weights",
+            "scaled_uniform: ±√(6/(n_in+n_out)), the project's; randn: the post's standard "
+            "normal, which saturates the sigmoids.",
+            choices=tuple(INITIALIZERS), form=True),
     Setting("learning_rate", "float", None, "Learning rate",
             f"Step size of the mini-batch optimizers (empty: {DEFAULT_LEARNING_RATES}).",
             min=0.0, min_open=True, max=100.0, optional=True, optimizers=MINIBATCH, form=True),
