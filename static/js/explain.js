@@ -17,9 +17,9 @@ export const PHASES = [
 
 /** What the Update phase colours the edges by. */
 export const EDGE_SOURCES = [
-  { name: 'sample', label: 'this sample’s ∂J/∂θ' },
-  { name: 'full', label: 'whole training set’s ∂J/∂θ' },
-  { name: 'update', label: 'optimizer’s change Δθ' },
+  { name: 'sample', label: '∂J/∂θ, this sample' },
+  { name: 'full', label: '∂J/∂θ, all samples' },
+  { name: 'update', label: 'Δθ, last update' },
 ];
 
 /**
@@ -159,13 +159,13 @@ export function matrixChain(sizes, m) {
   const backward = [{ kind: 'delta', layer: L - 1, tex: `\\delta^{(${L})} = a^{(${L})} - y`, rows: m, cols: sizes[L - 1] }];
   for (let l = L - 2; l >= 1; l--) {
     backward.push({ kind: 'delta', layer: l,
-      tex: `\\delta^{(${l + 1})} = \\big(\\delta^{(${l + 2})}\\,\\Theta^{(${l + 1})\\top}\\big)_{[:,\\,1:]} \\odot g'(z^{(${l + 1})})`,
+      tex: `\\delta^{(${l + 1})} = (\\delta^{(${l + 2})}{\\Theta^{(${l + 1})}}^{\\top})_{[:,1:]} \\odot g'(z^{(${l + 1})})`,
       rows: m, cols: sizes[l], dropped: sizes[l] + 1 });
   }
   for (let l = L - 1; l >= 1; l--) {
-    const a = l === 1 ? 'a^{(1)}' : `a^{(${l})}`;
+    const a = `{a^{(${l})}}`;
     backward.push({ kind: 'grad', layer: l - 1,
-      tex: `\\frac{\\partial J}{\\partial \\Theta^{(${l})}} = \\tfrac{1}{m}\\,${a}^{\\top}\\delta^{(${l + 1})} + \\tfrac{\\lambda}{m}\\,\\Theta^{(${l})}_{\\text{no bias row}}`,
+      tex: `\\tfrac{\\partial J}{\\partial \\Theta^{(${l})}} = \\tfrac{1}{m}${a}^{\\top}\\delta^{(${l + 1})} + \\tfrac{\\lambda}{m}\\Theta^{(${l})}`,
       rows: sizes[l - 1] + 1, cols: sizes[l] });
   }
   return { forward, backward };

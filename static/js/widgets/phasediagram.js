@@ -173,9 +173,9 @@ export class PhaseDiagram {
     const n = l + 1;
     const shape = this.data.structure.imageShape;
     const size = l === 0 && layer.kind === 'image' ? `${shape[0]}×${shape[1]}` : `${layer.n}`;
-    let text = l === 0 ? `input ${size}: a(1) = x` : `${l === L - 1 ? 'output' : 'hidden'} ${layer.n}: a(${n})`;
+    let text = l === 0 ? `x = a(1), ${size}` : `a(${n}), ${layer.n} units`;
     if (this.phase === 'backward' && l > 0) text = `δ(${n})  |δ| ≤ ${fmt(scale, 3)}`;
-    if (this.phase === 'update' && l < L - 1 && this.edges?.[l]) text = `Θ(${n}) edges: ±${fmt(this.edges[l].scale, 3)}`;
+    if (this.phase === 'update') text = l < L - 1 && this.edges?.[l] ? `Θ(${n}): ±${fmt(this.edges[l].scale, 2)}` : '';
     ctx.fillStyle = css(pal.ink, 0.8);
     ctx.font = '14px system-ui, sans-serif';
     ctx.textAlign = 'center';
@@ -198,7 +198,8 @@ export class PhaseDiagram {
     ctx.font = `600 ${Math.min(13, font)}px system-ui, sans-serif`;
     ctx.fillStyle = css(pal.ink, 0.7);
     ctx.textAlign = 'left';
-    cols.forEach((c, j) => ctx.fillText(c.head, x0 + 22 + j * 56, layer.pos[1] - layer.size / 2 - 8));
+    const W = 64;
+    cols.forEach((c, j) => ctx.fillText(c.head, x0 + 30 + j * W, layer.pos[1] - layer.size / 2 - 8));
     for (let i = 0; i < layer.n; i++) {
       const y = layer.pos[2 * i + 1];
       const isTarget = exp.target[i] === 1;
@@ -208,9 +209,14 @@ export class PhaseDiagram {
       ctx.fillText(names[i] ?? String(i), x0, y);
       cols.forEach((c, j) => {
         const v = c.values[i];
-        ctx.fillStyle = css(c.colour ? c.colour(v) : pal.ink, c.colour ? 1 : 0.9);
+        const right = x0 + 22 + (j + 1) * W - 6;
+        if (c.colour) { // a swatch of the unit's colour; the number stays ink, legible on a projector
+          ctx.fillStyle = css(c.colour(v));
+          ctx.fillRect(right - W + 12, y - 5, 10, 10);
+        }
+        ctx.fillStyle = css(pal.ink, 0.9);
         ctx.textAlign = 'right';
-        ctx.fillText(c.format(v), x0 + 22 + (j + 1) * 56 - 6, y);
+        ctx.fillText(c.format(v), right, y);
       });
       if (isTarget && this.phase !== 'update') {
         ctx.strokeStyle = css(pal.positive);
@@ -234,7 +240,7 @@ export class PhaseDiagram {
     }
     if (this.phase === 'backward') {
       const scale = Math.max(...(out.delta || [1]).map(Math.abs)) || 1;
-      return [a, { head: 'δ=a−y', values: out.delta || [], format: (v) => fmt(v, 2), colour: (v) => diverging(v, scale / 1.4, pal) }];
+      return [a, { head: 'δ = a − y', values: out.delta || [], format: (v) => fmt(v, 2), colour: (v) => diverging(v, scale, pal) }];
     }
     return [];
   }
@@ -250,18 +256,19 @@ export class PhaseDiagram {
       this._sequentialBar(ctx, pal, 8, y);
       const text = this.phase === 'forward'
         ? 'units: activation a = g(z), 0 → 1; edges: weights Θ (blue +, orange −)'
-        : `J = ${fmt(exp.cost.data, 4)} (data) + ${fmt(exp.cost.regularization, 4)} (λ/2m·Σθ²) = ${fmt(exp.cost.total, 4)}   ring: target y = 1`;
+        : `J = ${fmt(exp.cost.data, 4)} (data) + ${fmt(exp.cost.regularization, 4)} (λ/2m·Σθ²) = ${fmt(exp.cost.total, 4)}`;
       ctx.fillStyle = css(pal.ink);
       ctx.fillText(text, 170, y);
       if (this.phase === 'cost') {
         ctx.fillStyle = css(pal.ink, 0.7);
-        ctx.fillText('J over the whole training set; the cost column is this sample’s share per output unit', 170, y + 20);
+        ctx.fillText('J: all m training samples · cost column: this sample, per output unit · ring: y = 1', 170, y + 20);
       }
       return;
     }
     this._divergingBar(ctx, pal, 8, y);
+    ctx.textAlign = 'left';
     const what = this.phase === 'backward'
-      ? 'units: error δ (orange −, blue +); each layer on its own scale (max |δ| under it)'
+      ? 'units: error δ (orange −, blue +), each layer on its own scale (under it)'
       : { sample: 'edges: ∂J/∂θ of this sample', full: 'edges: ∂J/∂θ over the whole training set', update: 'edges: the optimizer’s change Δθ since the previous iteration' }[this.data.edgeSource || 'full'];
     ctx.fillStyle = css(pal.ink);
     ctx.fillText(what, 170, y);
