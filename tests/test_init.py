@@ -83,3 +83,17 @@ def test_grad_norms_are_the_per_layer_norms_of_the_gradient_used(digits, optimiz
             _, grad, _ = loss_and_grad(pack(thetas), table, X, Y, 1.0)
             expected = [np.linalg.norm(g) for g in unpack(grad, table)]
             np.testing.assert_allclose(grad_norms, expected, rtol=1e-9)
+
+
+def test_init_is_a_train_setting_on_the_wire():
+    import json
+
+    from server import protocol
+    from server.live.run import model_params
+
+    ok = protocol.parse(json.dumps({"type": "train", "init": "randn"}), protocol.Limits())
+    assert ok["init"] == "randn" and model_params(ok)["init"] == "randn"
+    assert protocol.parse('{"type": "train"}', protocol.Limits())["init"] == "scaled_uniform"
+    with pytest.raises(protocol.ProtocolError) as exc:
+        protocol.parse(json.dumps({"type": "train", "init": "zeros"}), protocol.Limits())
+    assert exc.value.field == "init" and "randn" in exc.value.message

@@ -22,6 +22,7 @@ from ..core.metrics import confusion_matrix
 from ..network import NeuralNetwork
 from ..protocol import ProtocolError
 from ..threads import Busy, Cancelled
+from .kept import KeptWeights
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ class Run:
         self.dataset = None
         self.classes = None
         self.latest_thetas = None        # a copy, updated every iteration
+        self.kept = KeptWeights()        # the newest iterations' weights, for explain
+        self.train_set = None            # (X, y) the optimizer sees, once started
         self.history = []                # every iteration's scalars, for replay
         self.result = None               # the `done` message once finished
         self._cond = threading.Condition()
@@ -155,6 +158,7 @@ class Run:
         start = time.perf_counter()
         thetas = [np.array(t) for t in info.thetas]  # info's views die with the call
         self.latest_thetas = thetas
+        self.kept.put(info.iteration, thetas)
         probe = (forward(thetas, self.X_probe, self.params["activation"])[0][1:]
                  if self.X_probe.shape[0] else [])
         scalars = protocol.iteration_scalars(info)
@@ -229,6 +233,7 @@ class Run:
 
     def _train(self, n_threads):
         X, y, X_val, y_val = self._setup(n_threads)
+        self.train_set = (X, y)
         ds, p = self.dataset, self.params
         self.classes = np.unique(np.concatenate([np.asarray(y), np.asarray(ds.y_test)]))
         layer_sizes = [X.shape[1], *p["hidden_layers"], len(self.classes)]
@@ -250,6 +255,7 @@ class Run:
                        on_evaluation=self._on_evaluation)
         self.classes = self.model.classes_
         self.latest_thetas = self.model.thetas
+        self.kept.put(self.model.n_iter_, list(self.model.thetas))
         self._put_weights(self.model.n_iter_, self.model.thetas)
         self._finish(X, y, X_val, y_val)
 
@@ -307,11 +313,14 @@ class Run:
 
     # -- the trained model ----------------------------------------------------
 
-    def predictor(self):
-        """The finished model, or one made of the newest iteration's weights."""
-        if self.finished and self.model is not None and self.model.thetas is not None:
+    def predictor(self, iteration=None):
+        """The finished model, or one made of the newest (or a kept) iteration's weights."""
+        if iteration is not None:
+            thetas, ds = self.kept.get(iteration, self.id)[1].thetas, self.dataset
+        elif self.finished and self.model is not None and self.model.thetas is not None:
             return self.model
-        thetas, ds = self.latest_thetas, self.dataset
+        else:
+            thetas, ds = self.latest_thetas, self.dataset
         if thetas is None or self.classes is None:
             raise ProtocolError("no_model", f"run {self.id} has no weights yet", "run_id")
         return NeuralNetwork.from_thetas(

@@ -12,12 +12,10 @@ from __future__ import annotations
 import logging
 import threading
 
-import numpy as np
-
 from .. import protocol
 from ..core.metrics import count_parameters
-from ..network import check_gradients
 from ..protocol import ProtocolError
+from .explaining import explain, gradient_check
 from .lab import Lab
 from .outbox import JOIN_TIMEOUT, Outbox
 from .prediction import predict
@@ -32,7 +30,7 @@ class Session:
     # message type -> handler method; one per type in protocol.CLIENT_MESSAGES
     HANDLERS = {
         "train": "_train", "pause": "_control", "resume": "_control", "step": "_control",
-        "stop": "_control", "speed": "_speed", "predict": "_predict",
+        "stop": "_control", "speed": "_speed", "predict": "_predict", "explain": "_explain",
         "gradient_check": "_gradient_check", "save": "_save",
     }
 
@@ -148,24 +146,17 @@ class Session:
 
     def _predict(self, request):
         run = self.run(request["run_id"])
-        fields = predict(run.predictor(), request, run.dataset)
+        fields = predict(run.predictor(request["iteration"]), request, run.dataset)
+        iteration = len(run.history) if request["iteration"] is None else request["iteration"]
         self.put(protocol.prediction(request["request_id"], run.id, **fields,
-                                     iteration=len(run.history)))
+                                     iteration=iteration))
+
+    def _explain(self, request):
+        for frame in explain(self.run(request["run_id"]), request):
+            self.put(frame)
 
     def _gradient_check(self, request):
-        run = self.run(request["run_id"])
-        model = run.predictor()
-        thetas, classes, ds = model.thetas, model.classes_, run.dataset
-        rng = np.random.default_rng(0)
-        rows = rng.choice(ds.X_train.shape[0], size=min(20, ds.X_train.shape[0]), replace=False)
-        y_index = np.searchsorted(classes, np.asarray(ds.y_train)[rows])
-        n_coordinates = 40
-        difference = check_gradients(
-            thetas=thetas, X=np.asarray(ds.X_train[rows], dtype=np.float64), y=y_index,
-            regularization_parameter=run.params["regularization_parameter"],
-            n_coordinates=n_coordinates, random_state=0, activation=model.activation)
-        n = min(n_coordinates, count_parameters(model.layer_sizes))
-        self.put(protocol.gradient_check_result(run.id, difference, n))
+        self.put(gradient_check(self.run(request["run_id"]), request["variant"]))
 
     def _save(self, request):
         run = self.run(request["run_id"])

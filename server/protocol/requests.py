@@ -13,6 +13,7 @@ import json
 
 import numpy as np
 
+from ..core.variants import DEFAULT_VARIANT, VARIANTS
 from .errors import ProtocolError, invalid
 from .limits import Limits
 from .reader import NAME_RE, Reader
@@ -94,7 +95,7 @@ def validate_train(msg: dict, limits: Limits) -> dict:
 
 
 def validate_control(msg: dict, limits: Limits) -> dict:
-    """`pause`, `resume`, `step`, `stop`, `gradient_check`: just a run id."""
+    """`pause`, `resume`, `step`, `stop`: just a run id."""
     r = Reader(msg)
     out = {"type": msg["type"], "run_id": r.ident("run_id")}
     r.finish()
@@ -189,10 +190,23 @@ def _vector(value) -> np.ndarray:
     return x
 
 
+MAX_ITERATION = 10**9
+
+
 def validate_predict(msg: dict, limits: Limits) -> dict:
+    """`predict` and `explain`: a run, a request id, one input, optionally an iteration."""
     r = Reader(msg)
-    out = {"type": "predict", "request_id": r.request_id(), "run_id": r.ident("run_id")}
+    out = {"type": msg["type"], "request_id": r.request_id(), "run_id": r.ident("run_id"),
+           "iteration": r.int("iteration", 0, MAX_ITERATION)}
     out.update(validate_predict_input(msg, limits, r))
+    r.finish()
+    return out
+
+
+def validate_gradient_check(msg: dict, limits: Limits) -> dict:
+    r = Reader(msg)
+    out = {"type": "gradient_check", "run_id": r.ident("run_id"),
+           "variant": r.choice("variant", tuple(VARIANTS), DEFAULT_VARIANT)}
     r.finish()
     return out
 
@@ -205,6 +219,7 @@ CLIENT_MESSAGES = {
     "stop": validate_control,
     "speed": validate_speed,
     "predict": validate_predict,
-    "gradient_check": validate_control,
+    "explain": validate_predict,
+    "gradient_check": validate_gradient_check,
     "save": validate_save,
 }
