@@ -141,7 +141,8 @@ export class Backprop {
     const exp = this.exp;
     if (!exp || !this.lab.run?.layerSizes) return;
     const structure = this.structure();
-    const data = { structure, exp, thetas: this.lab.run.thetas, edgeSource: this.edgeSource };
+    // the explained iteration's own weights (float64) when they came, else the newest drawn
+    const data = { structure, exp, thetas: exp.gradients.weights || this.lab.run.thetas, edgeSource: this.edgeSource };
     if (this.phase) { this.w.phase.show(this.phase, data); this.w.stepper.note(''); }
     this.w.chain.update({ ...data, m: this.m(), lambda: exp.lambda ?? this.lab.state.regularization_parameter, sampleIndex: this.sampleIndex() });
     this.w.inspector.update(data);

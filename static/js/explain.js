@@ -30,6 +30,7 @@ export const EDGE_SOURCES = [
 export function frameKind(kind) {
   const k = String(kind || '').toLowerCase();
   if (k.includes('sample')) return 'sample';
+  if (k === 'weights') return 'weights';
   if (k.includes('update') || k.includes('change') || k.includes('step')) return 'update';
   if (k.includes('full') || k.includes('train') || k.includes('set') || k.includes('batch')) return 'full';
   return null;
@@ -54,21 +55,23 @@ export function readExplanation(msg) {
   const out = layers.length ? layers[layers.length - 1].a : [];
   const target = msg.target || msg.y || [];
   const c = msg.cost && typeof msg.cost === 'object' ? msg.cost : { ...msg, total: msg.J ?? null, sample: msg.cost };
-  const label = msg.target_index ?? msg.label ?? msg.true_label ?? (target.length ? target.indexOf(1) : null);
-  let predicted = 0;
-  for (let k = 1; k < out.length; k++) if (out[k] > out[predicted]) predicted = k;
+  const label = msg.target_class ?? msg.target_index ?? msg.label ?? (target.length ? target.indexOf(1) : null);
+  let predicted = msg.predicted_class ?? 0;
+  if (msg.predicted_class == null) for (let k = 1; k < out.length; k++) if (out[k] > out[predicted]) predicted = k;
   return {
     requestId: msg.request_id, runId: msg.run_id, iteration: msg.iteration ?? null, layers, target,
     label: label >= 0 ? label : null, predicted,
     cost: {
       data: num(c.data ?? c.J_data ?? c.data_term), regularization: num(c.regularization ?? c.J_reg ?? c.reg),
-      total: num(c.total ?? c.J), perUnit: c.per_unit ?? c.unit_costs ?? msg.unit_costs ?? null,
+      total: num(c.total ?? c.J), perUnit: c.units ?? c.per_unit ?? c.unit_costs ?? msg.unit_costs ?? null,
       sampleData: num(c.sample ?? c.sample_data ?? null),
     },
     lambda: num(msg.regularization_parameter ?? msg.lam ?? msg.lambda ?? c.lam ?? c.lambda),
     m: num(msg.m ?? msg.n_train ?? c.m),
     activation: msg.activation || 'logistic',
-    gradients: { sample: null, full: null, update: null },
+    why: msg.why || null, // the server's "why this prediction" for the predicted class
+    frames: msg.frames || null,
+    gradients: { sample: null, full: null, update: null, weights: null },
   };
 }
 

@@ -12,14 +12,18 @@ const theta = (rows, cols, f) => ({ rows, cols, data: Float32Array.from({ length
 test('an explanation reads into layers input first, with the target and the cost terms', () => {
   const e = readExplanation(fixture);
   assert.equal(e.layers.length, 3);
-  assert.deepEqual(e.layers[0].a, fixture.a[0]);
+  assert.deepEqual(e.layers[0].a, fixture.layers[0].a);
   assert.equal(e.layers[0].delta, null);
-  assert.deepEqual(e.layers[2].delta, fixture.delta[1]);
+  assert.deepEqual(e.layers[2].delta, fixture.layers[2].delta);
   assert.equal(e.label, 1);
   assert.equal(e.predicted, 1);
-  assert.equal(e.cost.total, fixture.J);
-  assert.equal(e.cost.regularization, fixture.J_reg);
-  assert.deepEqual(e.cost.perUnit, fixture.unit_costs);
+  assert.equal(e.cost.total, fixture.cost.J);
+  assert.equal(e.cost.data, fixture.cost.J_data);
+  assert.equal(e.cost.regularization, fixture.cost.J_reg);
+  assert.equal(e.lambda, 1.0);
+  assert.equal(e.m, 4500);
+  assert.deepEqual(e.cost.perUnit, fixture.cost.units);
+  assert.equal(e.why.contributions[0].unit, 1);
 });
 
 test('the buffer keeps only the newest request, whatever order its frames come in', () => {
@@ -28,20 +32,21 @@ test('the buffer keeps only the newest request, whatever order its frames come i
   b.expect('explain-2');
   assert.equal(b.add({ ...fixture, request_id: 'explain-1' }), null);
   const g = [theta(3, 2, (i) => i), theta(3, 2, (i) => -i)];
-  assert.equal(b.addFrame({ request_id: 'explain-2', kind: 'sample_gradient' }, g), null); // before its JSON
+  assert.equal(b.addFrame({ type: 'gradients', request_id: 'explain-2', kind: 'grad_sample' }, g), null); // before its JSON
   const e = b.add({ ...fixture, request_id: 'explain-2' });
   assert.equal(e.gradients.sample, g);
-  b.addFrame({ request_id: 'explain-2', kind: 'full_gradient' }, g);
+  b.addFrame({ type: 'gradients', request_id: 'explain-2', kind: 'grad_full' }, g);
   assert.equal(e.gradients.full, g);
   assert.equal(b.addFrame({ request_id: 'explain-1', kind: 'update' }, g), null);
   assert.equal(e.gradients.update, null);
 });
 
 test('frame kinds map to sample, full and update', () => {
-  assert.equal(frameKind('sample_gradient'), 'sample');
-  assert.equal(frameKind('full_gradient'), 'full');
+  assert.equal(frameKind('grad_sample'), 'sample');
+  assert.equal(frameKind('grad_full'), 'full');
   assert.equal(frameKind('update'), 'update');
-  assert.equal(frameKind('weights'), null);
+  assert.equal(frameKind('weights'), 'weights');
+  assert.equal(frameKind('something else'), null);
 });
 
 test('float64 gradient frames decode exactly', () => {

@@ -9,7 +9,15 @@ import { el } from './canvas.js';
 import { fmt } from '../explain.js';
 
 const PASS = 1e-9; // the course's "less than 1e-9" (the server's verdict wins when it sends one)
-const SHOWN = 12;  // coordinates in the table
+const SHOWN = 8;   // coordinates per table
+// Until `ready` lists them (see docs/protocol.md's gradient_check table), the variants the server accepts.
+const KNOWN_VARIANTS = [
+  { name: 'correct', label: 'Real backprop', help: 'Nothing wrong: the engine’s own cost and gradient.' },
+  { name: 'bias_regularized', label: 'Bias row regularised (the post’s bug)', help: 'The post’s bug: the gradient adds (λ/m)·θ to the bias row too (shows only with λ > 0).' },
+  { name: 'cost_missing_lambda', label: 'Cost without λ (the post’s bug)', help: 'The post’s bug: the cost adds Σθ²/(2m), forgetting λ, while the gradient has it (shows only with λ ∉ {0, 1}).' },
+  { name: 'no_activation_derivative', label: 'No g′(z)', help: 'Hidden deltas Θᵀδ without the factor g′(z) of the activation.' },
+  { name: 'missing_1_over_m', label: 'No 1/m', help: 'The data gradient summed over the samples instead of averaged.' },
+];
 
 export class GradientCheck {
   /**
@@ -26,7 +34,8 @@ export class GradientCheck {
     const label = el('label', { for: 'gradient-variant', class: 'label', text: 'Backprop to check' });
     this.button.before(label, this.select, this.about);
     this.result.after(this.table);
-    this.variants = [{ name: 'correct', label: 'Real backprop', help: "The engine's own cost and gradient." }];
+    this.variants = KNOWN_VARIANTS;
+    this.select.replaceChildren(...KNOWN_VARIANTS.map((v) => el('option', { value: v.name, text: v.label })));
     this.select.addEventListener('change', () => this._about());
     this.button.addEventListener('click', () => {
       this.result.textContent = 'Checking…';
@@ -57,33 +66,38 @@ export class GradientCheck {
   /** A `gradient_check_result`. */
   show(msg) {
     const d = msg.relative_difference;
-    const passed = msg.passed ?? (msg.verdict ? msg.verdict === 'pass' : d <= (msg.tolerance ?? PASS));
+    const verdict = msg.verdict || (d <= (msg.tolerance ?? PASS) ? 'pass' : 'fail');
     const v = this.variants.find((x) => x.name === (msg.variant || 'correct'));
-    this.result.className = `hint verdict ${passed ? 'pass' : 'fail'}`;
-    this.result.dataset.verdict = passed ? 'pass' : 'fail';
+    this.result.className = `hint verdict ${verdict}`;
+    this.result.dataset.verdict = verdict;
+    const word = { pass: '✓ PASS', fail: '✗ FAIL', unclear: '? UNCLEAR' }[verdict] || verdict;
     this.result.replaceChildren(
-      el('strong', { class: 'verdict-word', text: passed ? '✓ PASS' : '✗ FAIL' }),
+      el('strong', { class: 'verdict-word', text: word }),
       ` ${v?.label || msg.variant || 'Real backprop'}: relative difference ${fmt(d, 2)} over ${msg.n_coordinates} weights `
-      + (passed ? '(≤ 1e-9: backprop agrees with the numerical gradient).' : '(should be ≤ 1e-9: this backprop is wrong).'),
+      + (verdict === 'pass' ? '(≤ 1e-9: backprop agrees with the numerical gradient).' : `(a correct backprop gives ≤ 1e-9${verdict === 'fail' ? ': this one is wrong' : ''}).`),
     );
-    this._table(msg);
+    if (msg.message) this.result.append(el('span', { class: 'check-message', text: ` ${msg.message}` }));
+    const checks = msg.checks || [msg];
+    this.table.replaceChildren(...checks.map((c) => this._table(c)).filter(Boolean));
   }
 
   _table(msg) {
     const num = msg.numeric || [], ana = msg.analytic || [], where = msg.coordinates || [];
-    if (!num.length) { this.table.replaceChildren(); return; }
+    if (!num.length) return null;
     const rows = num.slice(0, SHOWN).map((n, k) => {
       const a = ana[k];
       const rel = Math.abs(n - a) / (Math.abs(n) + Math.abs(a) || 1);
       const c = where[k];
       const at = Array.isArray(c) ? `Θ${c[0] + 1}[${c[1]},${c[2]}]${c[1] === 0 ? ' bias' : ''}` : c && typeof c === 'object' ? `Θ${c.layer + 1}[${c.row},${c.col}]${c.row === 0 ? ' bias' : ''}` : String(k + 1);
-      return el('tr', { class: rel > 1e-6 ? 'off' : '' }, [el('td', { text: at }), el('td', { text: n.toExponential(5) }), el('td', { text: a.toExponential(5) })]);
+      return el('tr', { class: rel > 1e-6 ? 'off' : '' }, [el('td', { text: at }), el('td', { text: n == null ? '–' : n.toExponential(5) }), el('td', { text: a == null ? '–' : a.toExponential(5) })]);
     });
-    this.table.replaceChildren(el('table', {}, [
-      el('caption', { text: `${Math.min(SHOWN, num.length)} of ${num.length} checked coordinates` }),
+    const what = msg.network === 'course' ? `course’s check (${(msg.layer_sizes || []).join('-')}, λ = ${msg.lambda})` : msg.network === 'run' ? `this network (λ = ${msg.lambda})` : 'checked';
+    const verdict = msg.verdict ? ` — ${msg.verdict}, ${fmt(msg.relative_difference, 2)}` : '';
+    return el('table', { 'data-network': msg.network || '' }, [
+      el('caption', { text: `${what}${verdict}: ${Math.min(SHOWN, num.length)} of ${num.length} coordinates${msg.hidden ? ` (${msg.hidden})` : ''}` }),
       el('thead', {}, [el('tr', {}, [el('th', { text: 'weight' }), el('th', { text: 'numeric' }), el('th', { text: 'backprop' })])]),
       el('tbody', {}, rows),
-    ]));
+    ]);
   }
 
   showError(text) {

@@ -23,7 +23,7 @@ export class GradNormChart {
     this.n = n;
     this.container.replaceChildren();
     this.chart = new StreamChart(this.container, {
-      yLabel: '‖∂J/∂Θ‖', log: true, height: 190, format: (v) => v.toExponential(2), axisFormat: (v) => v.toExponential(0),
+      yLabel: '‖∂J/∂Θ‖', log: true, height: 190, format: (v) => v.toExponential(2), axisFormat: (v) => (v == null ? '' : v.toExponential(0)),
       series: Array.from({ length: n }, (_, l) => ({ label: `Θ${l + 1}`, color: COLOURS[l % COLOURS.length], dash: l ? [8 - 2 * l, 3] : undefined })),
     });
   }

@@ -46,7 +46,7 @@ export class Inspector {
     this.data = null;
     this.thetas = null;
     this.body = panel.querySelector('[data-role=inspect]') || panel;
-    this.tip = network.appendChild(el('div', { class: 'net-tip edge-tip', 'data-testid': 'edge-tip' }));
+    this.tip = network.appendChild(el('div', { class: 'edge-tip', 'data-testid': 'edge-tip' }));
     this.tip.hidden = true;
     network.addEventListener('click', (e) => this._click(e));
     network.addEventListener('pointermove', (e) => this._hover(e));
@@ -134,7 +134,8 @@ export class Inspector {
 
   /** Why this prediction: the last hidden layer's contributions to output unit k. */
   _why(exp, theta, k, structure) {
-    const { bias, terms } = contributions(exp, theta, k);
+    const server = exp.why && exp.why.class === k ? exp.why : null; // the server's, when it explains this class
+    const { bias, terms } = server ? this._serverTerms(exp, theta, server) : contributions(exp, theta, k);
     const L = structure.layerSizes.length;
     const first = this.thetas?.[0];
     const images = L === 3 && structure.imageShape && first;
@@ -150,6 +151,11 @@ export class Inspector {
       el('p', { class: 'why-title', text: `Why this output: z = bias ${fmt(bias, 2)} + Σ a_j·θ_jk = ${fmt(z, 3)}; the largest terms:` }),
       el('ol', { class: 'contribs' }, items),
     ]);
+  }
+
+  _serverTerms(exp, theta, why) {
+    const a = exp.layers[exp.layers.length - 2].a;
+    return { bias: why.bias, terms: why.contributions.map((c) => ({ unit: c.unit, a: a[c.unit], weight: theta.data[(c.unit + 1) * theta.cols + why.class], contribution: c.contribution })) };
   }
 
   // ------------------------------------------------------------- edge hover
