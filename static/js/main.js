@@ -72,7 +72,7 @@ const step = {
 const scheduler = new FrameScheduler({ onFrame: (batch, s) => lab.painter.paint(batch, s) });
 const lab = new Lab({ store, widgets, send: (msg) => conn.send(msg), scheduler });
 const backprop = lab.backprop = new Backprop({ lab, widgets: step, send: (msg) => conn.send(msg) });
-new HelpPopover(document.body, { table: HELP, values: (what) => backprop.liveTex(what) });
+new HelpPopover(document.body, { table: HELP, values: (what) => backprop.liveTex(what), watch: $('#controls') });
 const router = new Router();
 for (const [type, handle] of Object.entries(handlers)) router.on(type, (msg) => handle(msg, lab));
 const conn = new Connection(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, {

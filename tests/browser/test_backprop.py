@@ -15,16 +15,13 @@ import struct
 import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
+from test_page import CANVAS_HASH, button, open_page, wait_idle_after_run
 
 from server.datasets import load_dataset, train_validation_split
 from server.network import NeuralNetwork
-from server.protocol.requests import CLIENT_MESSAGES
-
-from test_page import CANVAS_HASH, button, open_page, wait_idle_after_run
 
 pytestmark = pytest.mark.browser
 
-needs_explain = pytest.mark.skipif("explain" not in CLIENT_MESSAGES, reason="the server has no `explain` yet (branch s9-server)")
 PHASES = ("Forward", "Cost", "Backward", "Update")
 
 
@@ -82,7 +79,6 @@ def test_the_matrix_chain_follows_the_architecture(page, live_server, watch, hid
     expect(page.locator("#matrix-chain li[data-kind=theta] .katex").first).to_be_visible()
 
 
-@needs_explain
 def test_the_page_gets_the_engines_delta_and_gradients_for_test_sample_0(page, live_server, watch):
     wire = Wire(page)
     train(page, live_server, "max_iter=3&random_state=0")
@@ -122,7 +118,6 @@ def test_the_page_gets_the_engines_delta_and_gradients_for_test_sample_0(page, l
     assert f"{mine.delta[-1][0]:.3f}" in shown
 
 
-@needs_explain
 def test_the_phase_stepper_recolours_the_diagram_in_each_phase(page, live_server, watch, screenshots):
     train(page, live_server, "max_iter=3")
     live = page.locator("#network canvas.net-units").evaluate(CANVAS_HASH)
@@ -139,7 +134,6 @@ def test_the_phase_stepper_recolours_the_diagram_in_each_phase(page, live_server
     expect(page.locator("#network canvas.net-phase")).to_be_hidden()
 
 
-@needs_explain
 def test_each_broken_backprop_fails_the_check_and_the_real_one_passes(page, live_server, watch):
     train(page, live_server, "max_iter=2")
     variants = page.locator("#gradient-variant option").evaluate_all("(os) => os.map((o) => o.value)")

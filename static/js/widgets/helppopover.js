@@ -15,7 +15,8 @@ export class HelpPopover {
   /**
    * @param {HTMLElement} root where to look for the places the table names
    * @param {{table: Object<string, {at: string, title: string, text: string, tex?: string, live?: string}>,
-   *   values?: (live: string) => string|null}} options values: a formula with today's numbers (TeX)
+   *   values?: (live: string) => string|null, watch?: HTMLElement}} options values: a formula with today's
+   *   numbers (TeX); watch: an element whose controls are built later (the settings form): its "?"s follow
    */
   constructor(root, options) {
     this.root = root;
@@ -31,12 +32,16 @@ export class HelpPopover {
       if (!this.pop.hidden && !this.pop.contains(e.target) && !e.target.closest('.help-btn')) this.close(false);
     });
     this.attach();
+    // Only the watched element, and only for added elements: watching the whole page would
+    // run attach() on every frame of training (each readout's text is a mutation).
     let queued = false;
-    new MutationObserver(() => {
-      if (queued) return;
-      queued = true;
-      requestAnimationFrame(() => { queued = false; this.attach(); });
-    }).observe(root, { childList: true, subtree: true });
+    if (options.watch) {
+      new MutationObserver((records) => {
+        if (queued || !records.some((r) => [...r.addedNodes].some((n) => n.nodeType === 1))) return;
+        queued = true;
+        requestAnimationFrame(() => { queued = false; this.attach(); });
+      }).observe(options.watch, { childList: true, subtree: true });
+    }
   }
 
   /** Give every place in the table that exists now its "?" (once). */
