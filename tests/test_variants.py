@@ -95,3 +95,16 @@ def test_nothing_on_the_training_path_can_reach_a_broken_variant():
         imported = {node.module for node in ast.walk(tree)
                     if isinstance(node, ast.ImportFrom) and node.module}
         assert not any(m.endswith(("variants", "gradcheck")) for m in imported), name
+
+
+def test_ready_lists_exactly_the_variants_gradient_check_accepts():
+    from server.protocol import Limits, ProtocolError, ready, validate_gradient_check
+
+    listed = [v["name"] for v in ready(Limits(), [])["gradient_check_variants"]]
+    assert listed[0] == "correct" and sorted(listed) == sorted(VARIANTS)
+    for name in listed:
+        validate_gradient_check({"type": "gradient_check", "run_id": "r1", "variant": name},
+                                Limits())
+    with pytest.raises(ProtocolError, match="variant"):
+        validate_gradient_check({"type": "gradient_check", "run_id": "r1", "variant": "nope"},
+                                Limits())

@@ -85,11 +85,13 @@ class Variant:
 
 VARIANTS = {v.name: v for v in (
     Variant("correct", "Real backprop", "The engine's own cost and gradient.", _correct),
-    Variant("bias_regularized", "Bias row regularised",
-            "The post's bug: the gradient adds (λ/m)·θ to the bias row too.",
+    Variant("bias_regularized", "Bias row regularised (the post's bug)",
+            "The post's bug: the gradient adds (λ/m)·θ to the bias row too "
+            "(shows only with λ > 0).",
             _bias_regularized, _needs_lambda),
-    Variant("cost_missing_lambda", "Cost without λ",
-            "The post's bug: the cost adds Σθ²/(2m), forgetting λ; the gradient has it.",
+    Variant("cost_missing_lambda", "Cost without λ (the post's bug)",
+            "The post's bug: the cost adds Σθ²/(2m), forgetting λ, while the gradient "
+            "has it (shows only with λ not 0 or 1).",
             _cost_missing_lambda, _needs_lambda_not_one),
     Variant("no_activation_derivative", "No g′(z)",
             "Hidden deltas Θᵀδ without the factor g′(z) of the activation.",

@@ -14,7 +14,7 @@ from .errors import ERROR_CODES, ProtocolError
 from .frames import encode_gradients, encode_weights
 from .limits import Limits
 from .reader import is_request_id
-from .settings import optimizers_json, settings_json
+from .settings import optimizers_json, settings_json, variants_json
 
 PROTOCOL_VERSION = 1
 RUN_STATES = ("queued", "running", "paused", "stopping")
@@ -41,7 +41,8 @@ def num(x):
 def ready(limits: Limits, datasets: list, models_dir_writable: bool = True) -> dict:
     return {"type": "ready", "protocol": PROTOCOL_VERSION, "limits": limits.to_json(),
             "datasets": datasets, "settings": settings_json(limits),
-            "optimizers": optimizers_json(), "can_save": models_dir_writable}
+            "optimizers": optimizers_json(), "gradient_check_variants": variants_json(),
+            "can_save": models_dir_writable}
 
 
 def started(run_id, layer_sizes, params: dict, dataset: dict, probe: dict) -> dict:

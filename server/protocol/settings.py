@@ -27,6 +27,7 @@ from ..core.estimator import DTYPES
 from ..core.initializers import INITIALIZERS
 from ..core.maths import ACTIVATIONS
 from ..core.optimizers import OPTIMIZER_REGISTRY
+from ..core.variants import VARIANTS
 
 TYPES = ("int", "float", "ints", "choice", "dataset", "ident")
 SURFACES = ("api", "cli")
@@ -226,6 +227,11 @@ def optimizers_json() -> list[dict]:
     """``ready.optimizers``: the registry as the page shows it."""
     return [{"name": o.name, "label": o.label, "family": o.family, "help": o.help,
              "options": list(o.options)} for o in OPTIMIZER_REGISTRY.values()]
+
+
+def variants_json() -> list[dict]:
+    """``ready.gradient_check_variants``: the real backprop and the broken ones to check."""
+    return [{"name": v.name, "label": v.label, "help": v.help} for v in VARIANTS.values()]
 
 
 # --------------------------------------------------------------------------- the doc

@@ -23,7 +23,7 @@ export function ready(msg, lab) {
     for (const [f, m] of Object.entries(errors)) w.form.showError(f, `${m} (from the URL; using the default)`);
   }
   w.form.setDatasets(lab.datasets, store.state.dataset);
-  w.tools.check.setVariants(msg.gradient_check_variants || msg.variants);
+  w.tools.check.setVariants(msg.gradient_check_variants);
   if (!lab.datasets.some((d) => d.id === store.state.dataset) && lab.datasets.length) {
     w.form.showError('dataset', `unknown data set ${store.state.dataset}; using ${lab.datasets[0].id}`);
     store.set({ dataset: lab.datasets[0].id }, { quiet: true }); // loaded just below

@@ -10,15 +10,6 @@ import { fmt } from '../explain.js';
 
 const PASS = 1e-9; // the course's "less than 1e-9" (the server's verdict wins when it sends one)
 const SHOWN = 8;   // coordinates per table
-// Until `ready` lists them (see docs/protocol.md's gradient_check table), the variants the server accepts.
-const KNOWN_VARIANTS = [
-  { name: 'correct', label: 'Real backprop', help: 'Nothing wrong: the engine’s own cost and gradient.' },
-  { name: 'bias_regularized', label: 'Bias row regularised (the post’s bug)', help: 'The post’s bug: the gradient adds (λ/m)·θ to the bias row too (shows only with λ > 0).' },
-  { name: 'cost_missing_lambda', label: 'Cost without λ (the post’s bug)', help: 'The post’s bug: the cost adds Σθ²/(2m), forgetting λ, while the gradient has it (shows only with λ ∉ {0, 1}).' },
-  { name: 'no_activation_derivative', label: 'No g′(z)', help: 'Hidden deltas Θᵀδ without the factor g′(z) of the activation.' },
-  { name: 'missing_1_over_m', label: 'No 1/m', help: 'The data gradient summed over the samples instead of averaged.' },
-];
-
 export class GradientCheck {
   /**
    * @param {HTMLElement} box holds #gradient-check and #gradient-result
@@ -34,8 +25,7 @@ export class GradientCheck {
     const label = el('label', { for: 'gradient-variant', class: 'label', text: 'Backprop to check' });
     this.button.before(label, this.select, this.about);
     this.result.after(this.table);
-    this.variants = KNOWN_VARIANTS;
-    this.select.replaceChildren(...KNOWN_VARIANTS.map((v) => el('option', { value: v.name, text: v.label })));
+    this.variants = []; // from `ready.gradient_check_variants`
     this.select.addEventListener('change', () => this._about());
     this.button.addEventListener('click', () => {
       this.result.textContent = 'Checking…';
