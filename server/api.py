@@ -97,10 +97,8 @@ def samples(dataset_id):
 
 
 def _data_params(ds):
-    """The parameters that drew a 2-D data set (null for other kinds)."""
-    if ds.kind != protocol.settings.POINTS:
-        return None
-    return {k: ds.params[k] for k in protocol.settings.DATA_PARAMS}
+    """The parameters that drew a 2-D data set (null for other kinds and uploads)."""
+    return protocol.settings.drawn_with(ds)
 
 
 def _query_indices(n):

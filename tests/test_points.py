@@ -148,3 +148,15 @@ def test_a_run_trains_and_predicts_with_the_chosen_activation(app_session, activ
     np.testing.assert_allclose(probe, expected, atol=1e-5)
     session.receive('{"type": "gradient_check"}')
     assert frames.wait_for("gradient_check_result")["relative_difference"] < 1e-6
+
+
+def test_only_a_generated_2d_set_reports_the_parameters_that_drew_it():
+    from server.datasets import load_dataset, load_user_dataset
+    from server.protocol.settings import DATA_PARAMS, drawn_with
+
+    toy = drawn_with(load_dataset("xor"))
+    assert toy is not None and set(toy) == set(DATA_PARAMS)
+    rows = ["label,x,y"] + [f"{'ab'[i % 2]},{i % 7 / 7},{i % 5 / 5}" for i in range(40)]
+    upload = load_user_dataset("\n".join(rows).encode(), name="mine")
+    assert upload.kind == "points" and drawn_with(upload) is None
+    assert drawn_with(load_dataset("digits20")) is None

@@ -261,8 +261,7 @@ class Run:
                      "n_train": int(X.shape[0]),
                      "n_val": 0 if X_val is None else int(X_val.shape[0]),
                      "n_test": int(ds.X_test.shape[0]),
-                     "data_params": {k: ds.params[k] for k in protocol.settings.DATA_PARAMS}
-                     if ds.kind == protocol.settings.POINTS else None},
+                     "data_params": protocol.settings.drawn_with(ds)},
             probe={"indices": self.probe,
                    "labels": [np.asarray(ds.y_test)[i].item() for i in self.probe]}))
         self._busy_since = time.perf_counter()

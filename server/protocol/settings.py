@@ -214,6 +214,17 @@ def data_params(request: dict) -> dict:
     return {name: request[name] for name in DATA_PARAMS if request.get(name) is not None}
 
 
+def drawn_with(ds) -> dict | None:
+    """The parameters that drew a generated 2-D data set; None for any other.
+
+    A user's 2-D upload is of the points kind too, but nothing drew it.
+    """
+    params = getattr(ds, "params", None) or {}
+    if ds.kind != POINTS or not all(name in params for name in DATA_PARAMS):
+        return None
+    return {name: params[name] for name in DATA_PARAMS}
+
+
 def wire_settings() -> tuple[Setting, ...]:
     return tuple(s for s in SETTINGS if s.wire)
 
