@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 ARGS   ?=
 
-.PHONY: run test test-py test-js bench lint chromium clean
+.PHONY: run test test-py test-js bench bench-engine lint chromium clean
 
 $(VENV)/.run-stamp: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,8 +34,15 @@ test: $(VENV)/.test-stamp chromium
 # for pasting into docs/benchmarks.md.
 bench: $(VENV)/.test-stamp
 	@mkdir -p bench/out
-	set -o pipefail; for s in engine accuracy robustness streaming; do \
+	set -o pipefail; for s in engine steps accuracy robustness streaming; do \
 	  $(BIN)/python bench/$$s.py | tee bench/out/$$s.md || exit 1; done
+
+# Issue 14's figures alone (a few minutes on a quiet machine): 5000x400->25->10 against
+# the floor, the post and scikit-learn, then the per-step table and the default TNC run.
+bench-engine: $(VENV)/.test-stamp
+	@mkdir -p bench/out
+	set -o pipefail; $(BIN)/python bench/engine.py --small | tee bench/out/engine-small.md
+	set -o pipefail; $(BIN)/python bench/steps.py | tee bench/out/steps.md
 
 lint: $(VENV)/.test-stamp
 	$(BIN)/ruff check server tests bench

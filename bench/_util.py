@@ -8,6 +8,7 @@ meaningful even when absolute times drift.
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -20,11 +21,15 @@ if str(ROOT) not in sys.path:  # so that `python bench/x.py` finds the `server` 
     sys.path.insert(0, str(ROOT))
 
 
-def interleaved(candidates, repeats, warmup=1):
+def interleaved(candidates, repeats, warmup=1, warm_each=False):
     """Time each callable of ``candidates`` (name -> fn) in interleaved rounds.
 
     Returns ``{name: [seconds, ...]}`` with ``repeats`` times per candidate. The
     order within a round rotates so that no candidate always runs first or last.
+    ``warm_each``: every timed call follows an untimed call of the same candidate,
+    so each is timed with its own data in cache, as in a fit's loop of evaluations,
+    whatever the previous candidate allocated (the post's 16 MB ``hstack`` evicts
+    the next candidate's arrays from the 2 MB L2 otherwise).
     """
     names = list(candidates)
     for _ in range(warmup):
@@ -34,10 +39,52 @@ def interleaved(candidates, repeats, warmup=1):
     for r in range(repeats):
         k = r % len(names)
         for name in names[k:] + names[:k]:
+            if warm_each:
+                candidates[name]()
             t0 = time.perf_counter()
             candidates[name]()
             times[name].append(time.perf_counter() - t0)
     return times
+
+
+def floor_eval(X, h, p, unit_major):
+    """Return the five bare matrix products of one evaluation on ``X`` (m, n), outputs preallocated.
+
+    Forward ``X @ W1``, ``A1 @ W2``; backward ``D2.T @ A1``, ``D2 @ W2.T``, ``D1.T @ X``.
+    ``unit_major`` lays the (m, h) arrays out as (h, m) in memory (Fortran order),
+    as the engine does for float64; the floor of a table is the faster of the two
+    layouts in each round: what the hardware does, whichever layout the engine picks.
+    """
+    rng = np.random.default_rng(1)
+    (m, n), dtype = X.shape, X.dtype
+    order = "F" if unit_major else "C"
+    W1, W2 = rng.random((n, h)).astype(dtype), rng.random((h, p)).astype(dtype)
+    A1 = np.asarray(rng.random((m, h)), dtype=dtype, order=order)
+    D2 = rng.random((m, p)).astype(dtype)
+    Z1, D1 = np.empty((m, h), dtype, order=order), np.empty((m, h), dtype, order=order)
+    Z2 = np.empty((m, p), dtype)
+    G1, G2 = np.empty((h, n), dtype), np.empty((p, h), dtype)
+
+    def run():
+        if unit_major:  # C-ordered (h, m) outputs, seen as F-ordered (m, h)
+            np.matmul(W1.T, X.T, out=Z1.T)
+            np.matmul(W2, D2.T, out=D1.T)
+        else:
+            np.matmul(X, W1, out=Z1)
+            np.matmul(D2, W2.T, out=D1)
+        np.matmul(A1, W2, out=Z2)
+        np.matmul(D2.T, A1, out=G2)  # gradients as the engine computes them
+        np.matmul(D1.T, X, out=G1)
+
+    return run
+
+
+def load_average():
+    """Return the 1, 5 and 15 minute load averages as text."""
+    try:
+        return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def median(values):

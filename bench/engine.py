@@ -3,12 +3,16 @@
 Usage: ``python bench/engine.py [--quick] [--threads 1,all] [--repeats K]``
 
 For each problem size, both dtypes and each BLAS thread count, in one run and
-interleaved (every round runs every candidate once, in a rotated order; the
-tables give the median over rounds and, separately, the minimum):
+interleaved (every round runs every candidate once, in a rotated order, each timed
+call right after an untimed one of the same candidate so that none is timed in the
+cache another left behind; the tables give the median over rounds and, separately,
+the minimum):
 
 - **engine**: ``server.network.loss_and_grad`` with a preallocated gradient, as a fit calls it;
 - **floor**: only the five matrix products one evaluation needs (forward ``X@W1``,
-  ``h@W2``; backward ``h.T@d2``, ``d2@W2.T``, ``X.T@d1``), same dtype, preallocated outputs;
+  ``h@W2``; backward ``d2.T@h``, ``d2@W2.T``, ``d1.T@X``), same dtype, preallocated
+  outputs, in two layouts of the (m, h) arrays (row-major and unit-major); each
+  round's floor is the faster of the two;
 - **post**: ``bench/post_baseline.py``, the post's separate cost and gradient calls
   (float64, as in the post: its ``hstack`` of float64 ones promotes float32 data anyway);
 - **sklearn**: ``MLPClassifier(activation="logistic", alpha=lambda)._loss_grad_lbfgs``,
@@ -38,7 +42,16 @@ from pathlib import Path
 import numpy as np
 
 # `python bench/<script>.py` puts bench/ on sys.path; _util puts the repository there.
-from _util import blas_summary, fmt_ms, interleaved, markdown_table, median, random_problem
+from _util import (
+    blas_summary,
+    floor_eval,
+    fmt_ms,
+    interleaved,
+    load_average,
+    markdown_table,
+    median,
+    random_problem,
+)
 from post_baseline import PostNeuralNetwork
 
 import server.core.blas as blas
@@ -77,25 +90,6 @@ def rel_diff(a, b):
 def engine_eval(flat, table, X, Y):
     grad = np.empty_like(flat)
     return lambda: loss_and_grad(flat, table, X, Y, LAMBDA, grad_out=grad)
-
-
-def floor_eval(X, h, p):
-    """Return the five bare matrix products of one evaluation on ``X``, outputs preallocated."""
-    rng = np.random.default_rng(1)
-    (m, n), dtype = X.shape, X.dtype
-    W1, W2 = rng.random((n, h)).astype(dtype), rng.random((h, p)).astype(dtype)
-    A1, D2 = rng.random((m, h)).astype(dtype), rng.random((m, p)).astype(dtype)
-    Z1, Z2, D1 = np.empty((m, h), dtype), np.empty((m, p), dtype), np.empty((m, h), dtype)
-    G1, G2 = np.empty((n, h), dtype), np.empty((h, p), dtype)
-
-    def run():
-        np.matmul(X, W1, out=Z1)  # forward
-        np.matmul(A1, W2, out=Z2)
-        np.matmul(A1.T, D2, out=G2)  # backward
-        np.matmul(D2, W2.T, out=D1)
-        np.matmul(X.T, D1, out=G1)
-
-    return run
 
 
 def post_eval(flat64, sizes, X, Y):
@@ -196,7 +190,8 @@ def time_case(label, m, n, h, p, repeats, thread_counts, notes):
         X, Y = X64.astype(dtype), Y64.astype(dtype)
         flat = flat64.astype(dtype)
         candidates[f"engine {dtype}"] = engine_eval(flat, table, X, Y)
-        candidates[f"floor {dtype}"] = floor_eval(X, h, p)
+        candidates[f"floor row-major {dtype}"] = floor_eval(X, h, p, unit_major=False)
+        candidates[f"floor unit-major {dtype}"] = floor_eval(X, h, p, unit_major=True)
         cost, grad, _ = loss_and_grad(flat, table, X, Y, LAMBDA)
         check = f"engine {max(rel_diff(ref_cost, cost), rel_diff(ref_grad, grad)):.1e}"
         try:
@@ -214,7 +209,10 @@ def time_case(label, m, n, h, p, repeats, thread_counts, notes):
     rows = {"median": [], "min": []}
     for n_threads in thread_counts:
         with blas.BlasLimits(n_threads):
-            times = interleaved(candidates, repeats)
+            times = interleaved(candidates, repeats, warm_each=True)
+        for dtype in ("float64", "float32"):  # the floor: the faster layout of each round
+            times[f"floor {dtype}"] = [min(a, b) for a, b in zip(
+                times.pop(f"floor row-major {dtype}"), times.pop(f"floor unit-major {dtype}"))]
         print(f"  {label}, {n_threads} thread(s): {repeats} rounds of {len(candidates)} "
               "candidates", file=sys.stderr, flush=True)
         for stat, fn in (("median", median), ("min", min)):
@@ -300,11 +298,14 @@ def main(argv=None):
                         help="numpy BLAS thread counts to time evaluations with, comma-separated "
                              "('all': every core, what fit uses by default); default 1,all")
     parser.add_argument("--repeats", type=int, default=None, help="rounds per case")
+    parser.add_argument("--small", action="store_true",
+                        help="only 5000x400->25->10 (digits20's default) and no fits: "
+                             "the issue-14 targets in about a minute (make bench-engine)")
     args = parser.parse_args(argv)
     cores = os.cpu_count() or 1
     thread_counts = sorted({cores if t.strip() == "all" else int(t)
                             for t in args.threads.split(",")})
-    cases = QUICK_CASES if args.quick else FULL_CASES
+    cases = QUICK_CASES if args.quick else FULL_CASES[:1] if args.small else FULL_CASES
     start = time.perf_counter()
 
     print("## Engine benchmark\n")
@@ -312,6 +313,7 @@ def main(argv=None):
           "thread pools at start:")
     for line in blas_summary():
         print(f"- {line}")
+    print(f"- load average at start: {load_average()}")
     print("\nEvaluation timing: numpy's BLAS pool limited to the given threads, other pools to "
           f"1 (as in fit); lambda = {LAMBDA}; random uniform [0, 1] inputs, random labels; "
           "interleaved rounds.\n")
@@ -330,6 +332,10 @@ def main(argv=None):
     print()
     for note in notes:
         print(f"- {note}")
+    print(f"- load average after the evaluations: {load_average()}")
+    if args.small:
+        print(f"\nTotal bench time: {time.perf_counter() - start:.0f} s")
+        return 0
 
     if args.quick:
         fit_case, fit_iters, fit_repeats = (500, 40, 16, 10), {"L-BFGS-B": 5, "TNC": 2}, 1

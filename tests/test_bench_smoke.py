@@ -36,3 +36,11 @@ def test_accuracy_bench_prints_its_table():
     out = run_bench("accuracy.py")
     assert "| model | test accuracy | test error |" in out
     assert table_rows(out, "digits20") and table_rows(out, "MNIST")
+
+
+def test_steps_bench_prints_the_step_and_default_run_tables():
+    out = run_bench("steps.py")
+    assert out.count("| step | ms | share |") >= 1
+    assert table_rows(out, "X @ W1") and table_rows(out, "d1.T @ X")
+    rows = table_rows(out, "digits20 500x400-25-10, TNC")
+    assert len(rows) == 1 and rows[0].rstrip().endswith("x |")

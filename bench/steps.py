@@ -1,0 +1,174 @@
+"""Where the time of one evaluation goes, step by step, and what a whole default fit adds.
+
+Usage: ``python bench/steps.py [--quick] [--rounds R] [--fit-rounds K]``
+
+1. One evaluation of ``loss_and_grad`` on 5000x400->25->10 (digits20's default,
+   random data), float64, cut into the steps the engine runs, each step calling the
+   engine's own functions on the engine's layout; every round runs all the steps in
+   order, each timed alone; the table gives each step's median and its share, for
+   1 thread and for every core, next to the whole ``loss_and_grad`` call.
+2. The default run: TNC, 50 iterations on digits20 (lambda 1, random_state 0) against
+   the same number of bare ``loss_and_grad`` calls and of floor evaluations (the
+   five products, ``_util.floor_eval``), interleaved rounds: what the optimizer,
+   the per-evaluation bookkeeping and the callbacks add.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+from _util import (
+    blas_summary,
+    floor_eval,
+    interleaved,
+    load_average,
+    markdown_table,
+    median,
+    random_problem,
+)
+
+import server.core.blas as blas
+from server.core import maths
+from server.datasets import load_dataset
+from server.network import NeuralNetwork, layer_table, loss_and_grad, unpack
+
+
+def evaluation_steps(X, Y, flat, table, lam):
+    """Return ``[(name, fn)]``: one logistic evaluation of the engine, step by step."""
+    (t1, t2), m = unpack(flat, table), X.shape[0]
+    grad = np.empty_like(flat)
+    g1, g2 = unpack(grad, table)
+    s = {}
+
+    def step(name):
+        def add(fn):
+            steps.append((name, fn))
+        return add
+
+    steps = []
+    step("X @ W1 (m x n x h product)")(lambda: s.update(z1=maths.hidden_product(X, t1[1:])))
+    step("+ b1 (m x h)")(lambda: s["z1"].__iadd__(t1[0]))
+    step("sigmoid (m x h)")(lambda: s.update(a1=maths.sigmoid(s["z1"], out=s["z1"])))
+    step("a1 @ W2 (m x h x p)")(lambda: s.update(z2=s["a1"] @ t2[1:]))
+    step("+ b2, sigmoid (m x p)")(lambda: s.update(out=maths.sigmoid(s["z2"].__iadd__(t2[0]))))
+    step("cross-entropy (m x p)")(lambda: maths.data_cost(s["z2"], Y))
+    step("delta2 = (out - Y) / m")(lambda: s.update(d2=np.subtract(s["out"], Y).__imul__(1 / m)))
+    step("d2.T @ a1, column sums")(lambda: (maths._weight_gradient(s["a1"], s["d2"], g2[1:], False),
+                                            maths.column_sums(s["d2"], g2[0])))
+    step("d2 @ W2.T (m x p x h)")(lambda: s.update(d1=maths.hidden_product(s["d2"], t2[1:].T)))
+    step("times sigmoid' (m x h)")(lambda: maths.ACTIVATIONS["logistic"].slope(s["a1"], s["d1"]))
+    step("d1.T @ X (h x m x n product)")(
+        lambda: maths._weight_gradient(X, s["d1"], g1[1:], False))
+    step("column sums of d1")(lambda: maths.column_sums(s["d1"], g1[0]))
+    step("regularization")(lambda: [g[1:].__iadd__(lam / m * t[1:]) for t, g in
+                                    ((t1, g1), (t2, g2))] and maths.regularization_cost(
+                                        (t1, t2), lam, m))
+    return steps
+
+
+def step_table(n_threads, rounds, m=5000, n=400, h=25, p=10):
+    X, _, Y = random_problem(m, n, p, seed=0)
+    table = layer_table((n, h, p))
+    flat = np.random.default_rng(0).uniform(-0.12, 0.12, table[-1][1])
+    steps = evaluation_steps(X, Y, flat, table, 1.0)
+    grad = np.empty_like(flat)
+    floor = floor_eval(X, h, p, unit_major=True)
+    times = {name: [] for name, _ in steps}
+    whole, floors = [], []
+    with blas.BlasLimits(n_threads):
+        for _ in range(rounds + 1):  # the first round warms up
+            for name, fn in steps:
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            loss_and_grad(flat, table, X, Y, 1.0, grad_out=grad)
+            whole.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            floor()
+            floors.append(time.perf_counter() - t0)
+    med = {name: median(v[1:]) for name, v in times.items()}
+    total = sum(med.values())
+    rows = [[name, f"{1e3 * t:.3f}", f"{100 * t / total:.1f}%"] for name, t in med.items()]
+    rows.append(["sum of the steps' medians", f"{1e3 * total:.3f}", "100%"])
+    rows.append(["`loss_and_grad`, whole call (median)", f"{1e3 * median(whole[1:]):.3f}", ""])
+    rows.append(["floor: the five products alone (median)", f"{1e3 * median(floors[1:]):.3f}",
+                 ""])
+    return rows
+
+
+def fit_overhead(rounds, quick):
+    ds = load_dataset("digits20")
+    X, y = ds.X_train, ds.y_train
+    max_iter = 3 if quick else 50
+    if quick:
+        X, y = X[:500], y[:500]
+
+    def fit():
+        model = NeuralNetwork(hidden_layers=(25,), regularization_parameter=1.0,
+                              max_iter=max_iter, optimizer="TNC", random_state=0)
+        return model.fit(X, y, callback=lambda info: False)
+
+    model = fit()
+    n_fev = model.n_fev_
+    table = layer_table(model.layer_sizes)
+    flat = maths.pack(model.thetas)
+    Xc, Y = np.ascontiguousarray(X, dtype=np.float64), maths.one_hot(y, 10)
+    grad = np.empty_like(flat)
+    floor = floor_eval(Xc, 25, 10, unit_major=True)
+    n_threads = os.cpu_count() or 1
+
+    def evaluations():
+        with blas.BlasLimits(n_threads):
+            for _ in range(n_fev):
+                loss_and_grad(flat, table, Xc, Y, 1.0, grad_out=grad)
+
+    def floors():
+        with blas.BlasLimits(n_threads):
+            for _ in range(n_fev):
+                floor()
+
+    times = interleaved({"fit": fit, "evaluations": evaluations, "floor": floors}, rounds,
+                        warmup=0)
+    t = {k: median(v) for k, v in times.items()}
+    per_round = lambda a, b: median([x / y for x, y in zip(times[a], times[b])])  # noqa: E731
+    return [[f"digits20 {X.shape[0]}x400-25-10, TNC, lambda 1, {max_iter} it", n_fev,
+             f"{t['fit']:.2f}", f"{t['evaluations']:.2f}", f"{t['floor']:.2f}",
+             f"{per_round('fit', 'evaluations'):.3f}x", f"{per_round('fit', 'floor'):.3f}x",
+             f"{per_round('evaluations', 'floor'):.3f}x"]]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a tiny smoke run")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds of the step table")
+    parser.add_argument("--fit-rounds", type=int, default=None, help="rounds of the fit table")
+    args = parser.parse_args(argv)
+    rounds = args.rounds or (3 if args.quick else 101)
+    fit_rounds = args.fit_rounds or (1 if args.quick else 3)
+    start = time.perf_counter()
+    print("## Where the time goes\n")
+    for line in blas_summary():
+        print(f"- {line}")
+    print(f"- load average at start: {load_average()}\n")
+    size = dict(m=500, n=40, h=16, p=10) if args.quick else {}
+    for n_threads in sorted({1, os.cpu_count() or 1}):
+        print(f"One evaluation, float64, {n_threads} thread(s), medians of {rounds} rounds:\n")
+        print(markdown_table(["step", "ms", "share"], step_table(n_threads, rounds, **size)))
+        print()
+    print(f"The default run against its evaluations (medians of {fit_rounds} interleaved "
+          "rounds, numpy's pool every core, as fit):\n")
+    print(markdown_table(["run", "evaluations", "fit s", "evaluations alone s",
+                          "at floor speed s", "fit / evaluations", "fit / floor",
+                          "evaluations / floor"], fit_overhead(fit_rounds, args.quick)))
+    print(f"\n- load average at the end: {load_average()}")
+    print(f"\nTotal bench time: {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
