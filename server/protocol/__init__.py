@@ -19,11 +19,15 @@ from .messages import (
     PROTOCOL_VERSION,
     RUN_STATES,
     SERVER_MESSAGES,
+    catchup,
+    claimed,
     done,
     error,
     error_from,
     evaluation,
     explanation,
+    followers,
+    following,
     gradient_check_result,
     iteration,
     iteration_scalars,
@@ -31,6 +35,8 @@ from .messages import (
     ready,
     rounded,
     saved,
+    share_ended,
+    shared,
     started,
     state,
 )
@@ -55,6 +61,7 @@ from .requests import (
 OPTIMIZERS = tuple(settings.SETTING["optimizer"].choices)
 
 __all__ = [
+    "catchup", "claimed", "followers", "following", "share_ended", "shared",
     "CLIENT_MESSAGES", "DONE_REASONS", "ERROR_CODES", "GRADIENT_KINDS", "IMAGE_FORMATS",
     "OPTIMIZERS", "PROTOCOL_VERSION", "RUN_STATES", "SERVER_MESSAGES", "SPLITS", "Limits",
     "ProtocolError", "decode", "decode_weights", "done", "encode", "encode_gradients",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 ERROR_CODES = (
     "invalid_field", "bad_message", "unknown_type", "no_model", "busy", "too_large",
-    "internal",
+    "internal", "forbidden",
 )
 
 
