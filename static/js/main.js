@@ -25,6 +25,8 @@ import { ImageStrip } from './widgets/gallery.js';
 import { DecisionBoundary } from './widgets/boundary.js';
 import { UnitMaps } from './widgets/unitmaps.js';
 import { ClassAccuracyStrip } from './widgets/classstrip.js';
+import { SharePanel, FollowBanner } from './widgets/sharepanel.js';
+import { Follow, followToken } from './follow.js';
 
 const $ = (sel) => document.querySelector(sel);
 const SERIES = [{ label: 'training', color: '--series-train' }, { label: 'validation', color: '--series-val', dash: [6, 4] }];
@@ -53,11 +55,14 @@ const widgets = {
   unitMaps: new UnitMaps($('#network'), { layout: () => widgets.network.layout, onSelect: (unit) => widgets.boundary.showUnit(unit) }),
   classStrip: new ClassAccuracyStrip($('#class-strip')),
   sampleStrip: new ImageStrip($('#samples'), { onSelect: (item) => lab.selectSample(item), empty: 'Loading samples…' }),
+  share: new SharePanel($('#share-panel'), { onShare: () => lab.follow.share() }),
+  banner: new FollowBanner($('#follow-banner')),
   misStrip: new ImageStrip($('#misclassified'), { onSelect: (item) => lab.selectSample(item), empty: 'Misclassified test digits appear when training ends.' }),
 };
 
 const scheduler = new FrameScheduler({ onFrame: (batch, s) => lab.painter.paint(batch, s) });
 const lab = new Lab({ store, widgets, send: (msg) => conn.send(msg), scheduler });
+lab.follow = new Follow({ token: followToken(location.pathname), send: (msg) => conn.send(msg) }).attach(lab);
 const router = new Router();
 for (const [type, handle] of Object.entries(handlers)) router.on(type, (msg) => handle(msg, lab));
 const conn = new Connection(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, {
