@@ -36,3 +36,9 @@ def test_accuracy_bench_prints_its_table():
     out = run_bench("accuracy.py")
     assert "| model | test accuracy | test error |" in out
     assert table_rows(out, "digits20") and table_rows(out, "MNIST")
+
+
+def test_follow_bench_prints_its_table():
+    out = run_bench("follow.py")
+    assert "| followers | runs | delay p50 ms | delay p95 ms |" in out
+    assert table_rows(out, "0") and table_rows(out, "10")
