@@ -33,6 +33,8 @@ def people(lab):
     yield make
     for s in sessions:
         s.close()
+    for the_lab in {s.lab for s in sessions}:
+        the_lab.shares.close()  # the runs that outlived their presenters stop too
 
 
 def send(session, **msg):
@@ -158,10 +160,11 @@ def test_an_unclaimed_run_ends_after_the_orphan_time_and_its_tokens_expire(tmp_p
     newcomer, nc = people(the_lab=quick)
     send(newcomer, type="follow", token=token)
     assert nc.wait_for("error")["field"] == "token"
-    deadline = time.monotonic() + 10
-    while quick.slots.snapshot()["running"] and time.monotonic() < deadline:
-        time.sleep(0.05)
+    quick_run = [t for t in threading.enumerate() if t.name == "train-class"]
+    for t in quick_run:
+        t.join(10)
     assert quick.slots.snapshot()["running"] == 0  # the orphan run was stopped
+    assert not [t for t in threading.enumerate() if t.name.startswith("share-")]
 
 
 class BlockedClient(FakeClient):
@@ -195,6 +198,16 @@ def test_a_follower_that_stops_reading_slows_neither_the_others_nor_the_run(peop
     assert len(slow.outbox._queue) < 30  # its iterations and weights coalesced
     blocked.release.set()
     assert blocked.wait_for("done", timeout=10)["n_iter"] == done["n_iter"]
+
+
+def test_closing_the_shares_stops_the_orphan_runs_and_their_timers(people, lab):
+    teacher, tc, shared = shared_run(people)
+    run = teacher.run("class")
+    teacher.close()
+    assert [t for t in threading.enumerate() if t.name == "share-class"]
+    lab.shares.close()
+    assert run.finished and not run.thread.is_alive() and len(lab.shares) == 0
+    assert not [t for t in threading.enumerate() if t.name == "share-class"]
 
 
 def test_follow_refuses_an_unknown_token_and_the_presenters_own_run(people):

@@ -137,6 +137,16 @@ class Shares:
                 share.timer.cancel()
                 share.timer = None
 
+    def close(self, timeout: float = 10.0):
+        """End every share (a server shutting down, a test's end): orphan runs stop."""
+        with self._lock:
+            shares = list(self._by_token.values())
+        for share in shares:
+            self.end(share, "closed")
+        for share in shares:
+            if share.run.thread.is_alive() and share.run.audience.controller is None:
+                share.run.thread.join(timeout)
+
     def end(self, share: Share, reason: str = "ended"):
         """Forget the tokens; stop the run if nobody controls it; tell the followers."""
         with self._lock:

@@ -97,3 +97,5 @@ def test_followers_watch_the_teachers_run_predict_with_it_and_cannot_control_it(
             ctx_b.close()
     expect(page.get_by_test_id("followers")).to_have_text("0 following", timeout=10_000)
     button(page, "Stop").click()
+    expect(page.get_by_test_id("run-state")).to_have_text("idle", timeout=20_000)
+    live_server.app.extensions["backprop_lab"].shares.close()  # no share outlives the test
