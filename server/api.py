@@ -9,7 +9,7 @@ import time
 from pathlib import Path, PurePosixPath
 
 import numpy as np
-from flask import Blueprint, current_app, jsonify, render_template, request, send_file
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_file
 
 from . import protocol
 from .live.prediction import predict as predict_fields
@@ -27,6 +27,14 @@ def _lab():
 
 @bp.get("/")
 def index():
+    return render_template("index.html")
+
+
+@bp.get("/follow/<token>")
+def follow_page(token):
+    """The page in follow mode: it reads the token from its own path."""
+    if not protocol.is_ident(token):
+        abort(404)
     return render_template("index.html")
 
 

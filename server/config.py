@@ -32,6 +32,9 @@ DEFAULTS = {
     # that no run holds a training slot for hours; 0 = no limit.
     "MAX_RUN_SECONDS": 1800,
     "BUSY_POLICY": "queue",
+    # Seconds a shared run lives on after its presenter's socket closed (a reload or a
+    # dropped Wi-Fi must not end the class's run); the presenter claims it back meanwhile.
+    "SHARE_ORPHAN_SECONDS": 600,
     # Per connection: runs training at once, and runs (models) kept for predict/save.
     "MAX_ACTIVE_RUNS_PER_CONNECTION": 2,
     "MAX_KEPT_RUNS_PER_CONNECTION": 8,

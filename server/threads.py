@@ -11,8 +11,11 @@ that to ``NeuralNetwork(n_threads=...)``.
 
 from __future__ import annotations
 
+import collections
+import heapq
 import os
 import threading
+import time
 
 
 def available_cores() -> int:
@@ -31,11 +34,26 @@ class Cancelled(Exception):
     """The waiting training was cancelled before it got a slot."""
 
 
+class _Waiter:
+    __slots__ = ("owner", "notify", "granted", "shown")
+
+    def __init__(self, owner, notify):
+        self.owner, self.notify = owner, notify
+        self.granted = False
+        self.shown = None  # the (place, wait) last reported
+
+
 class TrainingSlots:
     """At most ``max_running`` trainings at once; at most ``max_queued`` waiting.
 
     ``policy`` is ``"queue"`` (wait for a slot) or ``"refuse"`` (raise Busy at once).
+    The queue is fair: a freed slot goes round-robin over the owners (sessions) that
+    wait, each owner's trainings first come first served, so one connection cannot
+    queue many runs ahead of the others. Every waiter hears its place and an estimate
+    of its wait (from the last ``RECENT`` trainings' durations) whenever they change.
     """
+
+    RECENT = 8  # trainings whose durations make the estimate
 
     def __init__(self, max_running: int, max_queued: int = 64, policy: str = "queue",
                  cores: int | None = None):
@@ -48,41 +66,113 @@ class TrainingSlots:
         self.policy = policy
         self.cores = cores or available_cores()
         self.running = 0
-        self.queued = 0
+        self._queues: dict = {}          # owner -> deque of _Waiter, in round-robin order
+        self._since: dict = {}           # ticket -> monotonic start of a running training
+        self._durations = collections.deque(maxlen=self.RECENT)
         self._cond = threading.Condition()
+
+    @property
+    def queued(self) -> int:
+        return sum(len(q) for q in self._queues.values())
 
     def threads_per_training(self, running: int | None = None) -> int:
         running = self.running if running is None else running
         return max(1, self.cores // max(1, running))
 
-    def acquire(self, cancelled: threading.Event, on_queued=None) -> int:
+    def acquire(self, cancelled: threading.Event, on_queued=None, owner=None,
+                ticket=None) -> int:
         """Wait for a slot; return the BLAS threads this training may use.
 
-        ``on_queued(position)`` is called once if the training has to wait.
+        ``on_queued(place, wait_estimate_s)`` is called when the training has to wait
+        and again whenever its place or estimate changes (under the slots' lock: it
+        must not block). ``owner`` groups the trainings of one session for the
+        round-robin; ``ticket`` names this training for ``release``.
         """
         with self._cond:
-            if self.running >= self.max_running:
+            if self.running >= self.max_running or self.queued:
                 if self.policy == "refuse" or self.queued >= self.max_queued:
                     raise Busy(f"{self.running} trainings are running and "
                                f"{self.queued} are waiting; try again later")
-                self.queued += 1
-                if on_queued:
-                    on_queued(self.queued)
+                waiter = _Waiter(owner if owner is not None else object(), on_queued)
+                self._queues.setdefault(waiter.owner, collections.deque()).append(waiter)
+                self._grant()
+                self._tell()
                 try:
-                    while self.running >= self.max_running and not cancelled.is_set():
+                    while not waiter.granted and not cancelled.is_set():
                         self._cond.wait(0.25)
                 finally:
-                    self.queued -= 1
-                if cancelled.is_set():
-                    self._cond.notify_all()
+                    if not waiter.granted:
+                        self._remove(waiter)
+                        self._grant()
+                        self._tell()
+                if not waiter.granted:
                     raise Cancelled()
-            self.running += 1
+            else:
+                self.running += 1
+            if ticket is not None:
+                self._since[ticket] = time.monotonic()
             return self.threads_per_training()
 
-    def release(self) -> None:
+    def release(self, ticket=None) -> None:
         with self._cond:
+            since = self._since.pop(ticket, None)
+            if since is not None:
+                self._durations.append(time.monotonic() - since)
             self.running -= 1
+            self._grant()
+            self._tell()
             self._cond.notify_all()
+
+    # -- the queue, under the lock ---------------------------------------------------
+
+    def _remove(self, waiter):
+        queue = self._queues.get(waiter.owner)
+        if queue is not None and waiter in queue:
+            queue.remove(waiter)
+            if not queue:
+                del self._queues[waiter.owner]
+
+    def _grant(self):
+        """Hand free slots round-robin: the first owner's oldest, then that owner goes last."""
+        while self.running < self.max_running and self._queues:
+            owner = next(iter(self._queues))
+            queue = self._queues.pop(owner)
+            waiter = queue.popleft()
+            if queue:
+                self._queues[owner] = queue  # to the back of the round
+            waiter.granted = True
+            self.running += 1
+            self._cond.notify_all()
+
+    def order(self) -> list:
+        """The waiters in the order they will get a slot (round-robin over owners)."""
+        queues = list(self._queues.values())
+        depth = max((len(q) for q in queues), default=0)
+        return [q[i] for i in range(depth) for q in queues if i < len(q)]
+
+    def _estimates(self, n) -> list:
+        """Seconds until each of the next ``n`` waiters starts, or None without data."""
+        if not self._durations:
+            return [None] * n
+        mean = sum(self._durations) / len(self._durations)
+        now = time.monotonic()
+        free = [max(0.0, since + mean - now) for since in self._since.values()]
+        free += [0.0] * max(0, self.max_running - len(free))
+        heapq.heapify(free)
+        out = []
+        for _ in range(n):
+            t = heapq.heappop(free)
+            out.append(round(t, 1))
+            heapq.heappush(free, t + mean)
+        return out
+
+    def _tell(self):
+        order = self.order()
+        for place, (waiter, wait) in enumerate(zip(order, self._estimates(len(order))), 1):
+            shown = (place, wait)
+            if waiter.notify is not None and shown != waiter.shown:
+                waiter.shown = shown
+                waiter.notify(place, wait)
 
     def snapshot(self) -> dict:
         with self._cond:

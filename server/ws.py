@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from flask import current_app, request
 from flask_sock import ConnectionClosed, Sock
 
+from . import reach
 from .httperrors import Refused
 from .live import Session
 
@@ -60,7 +61,9 @@ def ws_route(ws):
     """Run one connection: a Session, fed by this thread, sending from its outbox."""
     ws.sock = LockedSocket(ws.sock)
     lab = current_app.extensions["backprop_lab"]
-    session = Session(ws.send, lab, name=f"ws{next(_connection_ids)}")
+    listen_host = request.environ.get("SERVER_NAME")
+    session = Session(ws.send, lab, name=f"ws{next(_connection_ids)}",
+                      reach=lambda: reach.reach(listen_host))
     try:
         session.hello()
         while not session.outbox.failed:

@@ -44,3 +44,9 @@ def test_steps_bench_prints_the_step_and_default_run_tables():
     assert table_rows(out, "X @ W1") and table_rows(out, "d1.T @ X")
     rows = table_rows(out, "digits20 500x400-25-10, TNC")
     assert len(rows) == 1 and rows[0].rstrip().endswith("x |")
+
+
+def test_follow_bench_prints_its_table():
+    out = run_bench("follow.py")
+    assert "| followers | runs | delay p50 ms | delay p95 ms |" in out
+    assert table_rows(out, "0") and table_rows(out, "10")

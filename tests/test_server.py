@@ -186,6 +186,9 @@ MALFORMED = {
     "explain": {"type": "explain", "sample": {"index": -1}, "request_id": 10},
     "gradient_check": {"type": "gradient_check", "run_id": ["a"]},
     "save": {"type": "save", "name": "../../etc/passwd"},
+    "share": {"type": "share", "run_id": "nope"},
+    "follow": {"type": "follow", "token": "no/such"},
+    "claim": {"type": "claim"},
 }
 
 

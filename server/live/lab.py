@@ -9,6 +9,7 @@ from pathlib import Path
 from .. import protocol
 from ..threads import TrainingSlots
 from .models import ModelCache
+from .sharing import ORPHAN_SECONDS, Shares
 
 
 class Lab:
@@ -16,10 +17,11 @@ class Lab:
 
     def __init__(self, limits: protocol.Limits, slots: TrainingSlots, models_dir,
                  max_active_runs=2, max_kept_runs=8, max_misclassified=100,
-                 max_run_seconds=None):
+                 max_run_seconds=None, share_orphan_seconds=ORPHAN_SECONDS):
         self.limits = limits
         self.max_run_seconds = max_run_seconds  # of computing (pauses and delays excluded)
         self.slots = slots
+        self.shares = Shares(share_orphan_seconds)  # runs shared with a class, by token
         self.models_dir = Path(models_dir)
         self.models = ModelCache(limits.max_parameters)  # saved models /api/predict uses
         self.max_active_runs = max_active_runs
@@ -42,7 +44,8 @@ class Lab:
                    int(config["MAX_ACTIVE_RUNS_PER_CONNECTION"]),
                    int(config["MAX_KEPT_RUNS_PER_CONNECTION"]),
                    int(config["MAX_MISCLASSIFIED"]),
-                   float(config["MAX_RUN_SECONDS"]) or None)
+                   float(config["MAX_RUN_SECONDS"]) or None,
+                   float(config["SHARE_ORPHAN_SECONDS"]))
 
     def catalog(self) -> list[dict]:
         """``list_datasets()``, computed once, then the added data sets."""

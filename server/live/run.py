@@ -24,6 +24,7 @@ from ..protocol import ProtocolError
 from ..threads import Busy, Cancelled
 from .kept import KeptWeights
 from .memory import release_freed_memory
+from .sharing import Audience
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,8 @@ class Run:
                 return run_id
 
     def __init__(self, session, params: dict, info: dict):
-        self.session = session
+        self.session = session           # the controlling session (the latest to claim it)
+        self.audience = Audience(session)  # it and the followers hear the run
         self.lab = session.lab
         self.params = params
         self.id = params["run_id"] or self._fresh_id(session)
@@ -64,6 +66,9 @@ class Run:
         self.train_set = None            # (X, y) the optimizer sees, once started
         self.history = []                # every iteration's scalars, for replay
         self.result = None               # the `done` message once finished
+        self.started = None              # the `started` message, for late joiners
+        self.latest_probe = []           # the newest iteration's probe activations
+        self.latest_iteration = None     # the iteration of latest_thetas
         self._cond = threading.Condition()
         self._paused = False
         self._stepping = False
@@ -132,7 +137,7 @@ class Run:
             return
         if self.state != "queued":
             self.state = value
-        self.session.put(protocol.state(self.id, value, **extra))
+        self.audience.put(protocol.state(self.id, value, **extra))
 
     # -- the worker ----------------------------------------------------------
 
@@ -158,7 +163,7 @@ class Run:
         interval = self.params["evaluation_interval_ms"] / 1000
         if now - self._last_evaluation >= interval:
             self._last_evaluation = now
-            self.session.put(lambda: protocol.evaluation(self.id, n_fev, cost),
+            self.audience.put(lambda: protocol.evaluation(self.id, n_fev, cost),
                              key=("evaluation", self.id))
         self.streaming_time += time.perf_counter() - now
         self._wait_while_paused()
@@ -173,9 +178,11 @@ class Run:
         probe = (forward(thetas, self.X_probe, self.params["activation"])[0][1:]
                  if self.X_probe.shape[0] else [])
         scalars = protocol.iteration_scalars(info)
-        self.history.append(scalars)
-        self.session.put(lambda: protocol.iteration(self.id, scalars, probe),
-                         key=("iteration", self.id))
+        with self.audience.lock:  # a late joiner gets all of history, then the live ones
+            self.history.append(scalars)
+            self.latest_probe, self.latest_iteration = probe, info.iteration
+            self.audience.put(lambda: protocol.iteration(self.id, scalars, probe),
+                              key=("iteration", self.id))
         now = time.perf_counter()
         if now - self._last_weights >= self.params["weights_interval_ms"] / 1000:
             self._last_weights = now
@@ -185,7 +192,7 @@ class Run:
             if self._stepping:
                 self._stepping, self._paused = False, True
                 self.state = "paused"
-                self.session.put(protocol.state(self.id, "paused"))
+                self.audience.put(protocol.state(self.id, "paused"))
             # The delay is re-read on every wake-up: a `speed` message shortens a long wait.
             since = time.monotonic()
             while not self._stop.is_set():
@@ -201,16 +208,18 @@ class Run:
         return self._stop.is_set()
 
     def _put_weights(self, iteration, thetas):
-        self.session.put(lambda: protocol.encode_weights(self.id, iteration, thetas),
+        self.audience.put(lambda: protocol.encode_weights(self.id, iteration, thetas),
                          key=("weights", self.id))
 
     def _work(self):
         slots = self.lab.slots
         try:
-            n_threads = slots.acquire(self._stop, on_queued=lambda position: self.session.put(
-                protocol.state(self.id, "queued", position=position)))
+            n_threads = slots.acquire(
+                self._stop, owner=self.session, ticket=self,
+                on_queued=lambda place, wait: self.audience.put(protocol.state(
+                    self.id, "queued", position=place, place=place, wait_estimate_s=wait)))
         except Busy as exc:
-            self.session.put(protocol.error("busy", str(exc), None, "train", None,
+            self.audience.put(protocol.error("busy", str(exc), None, "train", None,
                                             run_id=self.id))
             self.session.forget(self)
             return
@@ -223,7 +232,7 @@ class Run:
             log.exception("run %s failed", self.id)
             self._finish_with_error(exc)
         finally:
-            slots.release()
+            slots.release(self)
             release_freed_memory()  # the fit's and the test set's temporaries
 
     def _setup(self, n_threads):
@@ -251,7 +260,7 @@ class Run:
         self.classes = np.unique(np.concatenate([np.asarray(y), np.asarray(ds.y_test)]))
         layer_sizes = [X.shape[1], *p["hidden_layers"], len(self.classes)]
         self.state = "running"
-        self.session.put(protocol.started(
+        started = protocol.started(
             self.id, layer_sizes,
             params={k: v for k, v in p.items() if k not in ("type", "run_id")}
             | {"n_threads": n_threads},
@@ -263,12 +272,16 @@ class Run:
                      "n_test": int(ds.X_test.shape[0]),
                      "data_params": protocol.settings.drawn_with(ds)},
             probe={"indices": self.probe,
-                   "labels": [np.asarray(ds.y_test)[i].item() for i in self.probe]}))
+                   "labels": [np.asarray(ds.y_test)[i].item() for i in self.probe]})
+        with self.audience.lock:
+            self.started = started
+            self.audience.put(started)
         self._busy_since = time.perf_counter()
         self.model.fit(X, y, callback=self._on_iteration, X_val=X_val, y_val=y_val,
                        on_evaluation=self._on_evaluation)
         self.classes = self.model.classes_
         self.latest_thetas = self.model.thetas
+        self.latest_iteration = self.model.n_iter_
         self.kept.put(self.model.n_iter_, list(self.model.thetas))
         self._put_weights(self.model.n_iter_, self.model.thetas)
         self._finish(X, y, X_val, y_val)
@@ -304,10 +317,10 @@ class Run:
 
     def _publish(self, result):
         """Send `done`; under the lock so that no `state` can follow it."""
-        with self._cond:
+        with self._cond, self.audience.lock:
             self.result = result
             self.state = "done"
-            self.session.put(result)
+            self.audience.put(result)
         self.session.run_finished(self)
 
     def _finish_with_error(self, exc):

@@ -20,6 +20,18 @@ from .lab import Lab
 from .outbox import JOIN_TIMEOUT, Outbox
 from .prediction import predict
 from .run import Run
+from .sharing import replay
+
+FOLLOWER_REFUSED = {
+    "pause": "pause", "resume": "resume", "step": "step", "stop": "stop",
+    "speed": "change the speed of", "save": "save", "gradient_check": "run a gradient check on",
+    "share": "share",
+}
+
+
+def unknown_reach():
+    """Without a transport to ask, whether the class can reach the server is unknown."""
+    return {"reachable": None, "lan_address": None}
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +43,17 @@ class Session:
     HANDLERS = {
         "train": "_train", "pause": "_control", "resume": "_control", "step": "_control",
         "stop": "_control", "speed": "_speed", "predict": "_predict", "explain": "_explain",
-        "gradient_check": "_gradient_check", "save": "_save",
+        "gradient_check": "_gradient_check", "save": "_save", "share": "_share",
+        "follow": "_follow", "claim": "_claim",
     }
 
-    def __init__(self, send, lab: Lab, name: str = "session"):
+    def __init__(self, send, lab: Lab, name: str = "session", reach=unknown_reach):
         self.lab = lab
         self.name = name
+        self.reach = reach  # () -> {"reachable", "lan_address"}: can the class get here?
         self.outbox = Outbox(send, name=f"outbox-{name}")
         self.runs: dict[str, Run] = {}
+        self.followed: dict[str, Run] = {}  # shared runs this session watches
         self._lock = threading.Lock()
         self.closed = False
         lab.session_opened()
@@ -74,8 +89,23 @@ class Session:
         self.closed = True
         with self._lock:
             runs = list(self.runs.values())
+            followed = list(self.followed.values())
+            self.followed.clear()
+        for run in followed:
+            if run.audience.remove(self):
+                self.tell_followers(run)
+        stopped = []
         for run in runs:
-            run.stop()
+            share = self.lab.shares.of(run)
+            if share is None or share.ended:
+                run.stop()
+                stopped.append(run)
+                continue
+            with run.audience.lock:  # the class's run outlives this socket
+                if run.audience.controller is self:
+                    run.audience.controller = None
+                    self.lab.shares.orphan(share)
+        runs = stopped
         self.outbox.close()
         for run in runs:
             if run.thread.is_alive():
@@ -85,14 +115,38 @@ class Session:
     # -- runs --------------------------------------------------------------------
 
     def run(self, run_id=None) -> Run:
+        """The run ``run_id`` (the newest when None) of this session, or one it follows."""
         with self._lock:
             if run_id is None:
-                if not self.runs:
+                if not self.runs and not self.followed:
                     raise ProtocolError("no_model", "no run yet: send 'train' first", "run_id")
-                return next(reversed(self.runs.values()))
-            if run_id not in self.runs:
-                raise protocol.invalid("run_id", f"no run {run_id!r} on this connection")
-            return self.runs[run_id]
+                return next(reversed((self.runs or self.followed).values()))
+            if run_id in self.runs:
+                return self.runs[run_id]
+            if run_id in self.followed:
+                return self.followed[run_id]
+            raise protocol.invalid("run_id", f"no run {run_id!r} on this connection")
+
+    def own_run(self, request) -> Run:
+        """The run a control message addresses; a followed run is refused (`forbidden`)."""
+        run = self.run(request.get("run_id"))
+        if self.runs.get(run.id) is not run:
+            raise ProtocolError(
+                "forbidden", f"run {run.id} is the presenter's shared run: a follower "
+                f"cannot {FOLLOWER_REFUSED[request['type']]} it (it can predict and "
+                "explain)", "run_id")
+        return run
+
+    def unfollow(self, run: Run):
+        with self._lock:
+            if self.followed.get(run.id) is run:
+                del self.followed[run.id]
+
+    def tell_followers(self, run: Run):
+        """Tell the run's controlling session how many follow it now."""
+        controller = run.audience.controller
+        if controller is not None:
+            controller.put(protocol.followers(run.id, len(run.audience.followers)))
 
     def forget(self, run: Run):
         with self._lock:
@@ -103,8 +157,13 @@ class Session:
         """Keep at most max_kept_runs finished runs: drop the oldest."""
         with self._lock:
             finished = [r for r in self.runs.values() if r.finished]
-            for old in finished[:max(0, len(finished) - self.lab.max_kept_runs)]:
+            dropped = finished[:max(0, len(finished) - self.lab.max_kept_runs)]
+            for old in dropped:
                 del self.runs[old.id]
+        for old in dropped:
+            share = self.lab.shares.of(old)
+            if share is not None:
+                self.lab.shares.end(share, "dropped")
 
     # -- handlers ------------------------------------------------------------------
 
@@ -141,10 +200,10 @@ class Session:
         run.thread.start()
 
     def _control(self, request):
-        self.run(request["run_id"]).control(request["type"])
+        self.own_run(request).control(request["type"])
 
     def _speed(self, request):
-        self.run(request["run_id"]).set_delay(request["delay_ms"])
+        self.own_run(request).set_delay(request["delay_ms"])
 
     def _predict(self, request):
         run = self.run(request["run_id"])
@@ -158,10 +217,10 @@ class Session:
             self.put(frame)
 
     def _gradient_check(self, request):
-        self.put(gradient_check(self.run(request["run_id"]), request["variant"]))
+        self.put(gradient_check(self.own_run(request), request["variant"]))
 
     def _save(self, request):
-        run = self.run(request["run_id"])
+        run = self.own_run(request)
         if not run.finished or run.model is None or run.model.thetas is None:
             raise ProtocolError("no_model", f"run {run.id} has not finished; stop it or wait "
                                 "for 'done' before saving", "run_id")
@@ -172,3 +231,49 @@ class Session:
         run.model.save(tmp)
         tmp.replace(path)
         self.put(protocol.saved(run.id, request["name"]))
+
+    # -- sharing with a class ----------------------------------------------------------
+
+    def _share(self, request):
+        run = self.own_run(request)
+        share = self.lab.shares.share(run)
+        reach = self.reach()
+        self.put(protocol.shared(run.id, share.token, share.control_token, reach["reachable"],
+                                 reach["lan_address"], len(run.audience.followers)))
+
+    def _follow(self, request):
+        share = self.lab.shares.find(request["token"])
+        run = share.run
+        if self.runs.get(run.id) is run:
+            raise protocol.invalid("token", f"this connection controls run {run.id}; "
+                                   "a follower is another page")
+        with run.audience.lock:
+            self.put(protocol.following(run.id, share.token))
+            replay(run, self)
+            run.audience.add(self)
+            with self._lock:
+                self.followed[run.id] = run
+        self.tell_followers(run)
+
+    def _claim(self, request):
+        share = self.lab.shares.find(request["control_token"], "control_token", by_control=True)
+        run = share.run
+        with self._lock:
+            if run.id in self.runs and self.runs[run.id] is not run:
+                raise protocol.invalid("control_token", f"this connection already has a run "
+                                       f"named {run.id!r}")
+        with run.audience.lock:
+            before = run.audience.controller
+            if before is not None and before is not self:
+                before.forget(run)  # another tab held it: this one takes over
+                before.put(protocol.share_ended(run.id, share.token, "claimed"))
+            if run.audience.remove(self):
+                self.unfollow(run)
+            self.put(protocol.claimed(run.id, share.token, share.control_token,
+                                      len(run.audience.followers)))
+            if run.audience.controller is not self:
+                replay(run, self)
+            run.audience.controller = run.session = self
+            with self._lock:
+                self.runs[run.id] = run
+        self.lab.shares.adopted(share)

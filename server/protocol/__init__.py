@@ -20,11 +20,15 @@ from .messages import (
     PROTOCOL_VERSION,
     RUN_STATES,
     SERVER_MESSAGES,
+    catchup,
+    claimed,
     done,
     error,
     error_from,
     evaluation,
     explanation,
+    followers,
+    following,
     gradient_check_result,
     iteration,
     iteration_scalars,
@@ -32,6 +36,8 @@ from .messages import (
     ready,
     rounded,
     saved,
+    share_ended,
+    shared,
     started,
     state,
 )
@@ -56,6 +62,7 @@ from .requests import (
 OPTIMIZERS = tuple(settings.SETTING["optimizer"].choices)
 
 __all__ = [
+    "catchup", "claimed", "followers", "following", "share_ended", "shared",
     "CLIENT_MESSAGES", "DONE_FIELDS", "DONE_REASONS", "ERROR_CODES", "GRADIENT_KINDS",
     "IMAGE_FORMATS", "MAX_REQUEST_ID", "OPTIMIZERS", "PROTOCOL_VERSION", "RUN_STATES",
     "SERVER_MESSAGES", "SPLITS", "Limits", "ProtocolError", "decode", "decode_weights", "done",

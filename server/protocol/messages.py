@@ -157,7 +157,44 @@ def error_from(exc: ProtocolError, request: dict | None = None) -> dict:
     return error(exc.code, exc.message, exc.field, rtype and rtype[:40], rid)
 
 
+def shared(run_id, token, control_token, reachable, lan_address, followers=0) -> dict:
+    """The answer to `share`: the follow link's path and whether the class can reach it."""
+    return {"type": "shared", "run_id": run_id, "token": token,
+            "control_token": control_token, "path": f"/follow/{token}",
+            "reachable": reachable, "lan_address": lan_address, "followers": followers}
+
+
+def following(run_id, token) -> dict:
+    return {"type": "following", "run_id": run_id, "token": token}
+
+
+def claimed(run_id, token, control_token, followers) -> dict:
+    return {"type": "claimed", "run_id": run_id, "token": token,
+            "control_token": control_token, "path": f"/follow/{token}",
+            "followers": followers}
+
+
+def followers(run_id, count) -> dict:
+    return {"type": "followers", "run_id": run_id, "count": int(count)}
+
+
+def catchup(run_id, iterations: list, state_value: str) -> dict:
+    """A late joiner's history: every kept iteration's scalars before the newest one."""
+    return {"type": "catchup", "run_id": run_id, "iterations": iterations,
+            "state": state_value}
+
+
+def share_ended(run_id, token, reason: str) -> dict:
+    return {"type": "share_ended", "run_id": run_id, "token": token, "reason": reason}
+
+
 SERVER_MESSAGES = {
+    "shared": shared,
+    "following": following,
+    "claimed": claimed,
+    "followers": followers,
+    "catchup": catchup,
+    "share_ended": share_ended,
     "ready": ready,
     "started": started,
     "iteration": iteration,

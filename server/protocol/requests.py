@@ -132,6 +132,26 @@ def validate_speed(msg: dict, limits: Limits) -> dict:
     return out
 
 
+def validate_share(msg: dict, limits: Limits) -> dict:
+    """`share`: the run to share (the newest when absent)."""
+    r = Reader(msg)
+    out = {"type": "share", "run_id": r.ident("run_id")}
+    r.finish()
+    return out
+
+
+def _token_message(field):
+    """`follow` {token} and `claim` {control_token}: one required token."""
+    def validate(msg: dict, limits: Limits) -> dict:
+        r = Reader(msg)
+        value = r.ident(field)
+        if value is None:
+            raise invalid(field, "is required: the token of a shared run")
+        r.finish()
+        return {"type": msg["type"], field: value}
+    return validate
+
+
 def validate_save(msg: dict, limits: Limits) -> dict:
     r = Reader(msg)
     out = {"type": "save", "run_id": r.ident("run_id"),
@@ -244,4 +264,7 @@ CLIENT_MESSAGES = {
     "explain": validate_predict,
     "gradient_check": validate_gradient_check,
     "save": validate_save,
+    "share": validate_share,
+    "follow": _token_message("token"),
+    "claim": _token_message("control_token"),
 }

@@ -5,6 +5,7 @@
  * @module handlers
  */
 import { warmUp } from './warmup.js';
+import { queueText } from './follow.js';
 
 const DONE_WHY = {
   max_iter: 'reached the iteration limit', converged: 'converged', stopped: 'stopped',
@@ -33,6 +34,7 @@ export function ready(msg, lab) {
   if (!lab.run) { lab.previewStructure(); w.status.status('Connected. Press Train to start.'); }
   const sizes = lab.layerSizes();
   if (sizes) warmUp(sizes, lab.info().image_shape, lab.info().class_names);
+  lab.follow?.ready();
 }
 
 export function started(msg, lab) {
@@ -50,12 +52,13 @@ export function started(msg, lab) {
   lab.backprop?.structureChanged(msg.layer_sizes);
   lab.setRunState('running');
   w.status.status(`Training ${msg.layer_sizes.join('–')} network on ${run.dataset.name || run.dataset.id}.`);
+  lab.follow?.onStarted(msg);
 }
 
 export function state(msg, lab) {
   if (!lab.owns(msg)) return;
   lab.setRunState(msg.state);
-  if (msg.state === 'queued') lab.w.status.status(`The server is busy: this run waits in a queue${msg.position != null ? ` (position ${msg.position})` : ''}.`);
+  if (msg.state === 'queued') lab.w.status.status(queueText(msg));
 }
 
 export function iteration(msg, lab) {
@@ -117,4 +120,13 @@ export function error(msg, lab) {
   if (msg.request_type === 'gradient_check') w.tools.showCheckError(msg.message);
   if (msg.request_type === 'explain') lab.backprop?.failed(msg.message);
   if (msg.request_type === 'save') w.tools.showSaveError(msg.message);
+  lab.follow?.onError(msg);
 }
+
+// sharing a run with a class (follow.js)
+export function shared(msg, lab) { lab.follow.onShared(msg); }
+export function claimed(msg, lab) { lab.follow.onClaimed(msg); }
+export function following(msg, lab) { lab.follow.onFollowing(msg); }
+export function catchup(msg, lab) { lab.follow.onCatchup(msg); }
+export function followers(msg, lab) { lab.follow.onFollowers(msg); }
+export function share_ended(msg, lab) { lab.follow.onEnded(msg); }

@@ -48,6 +48,7 @@ export class Lab {
   setRunState(s) {
     if (this.run) this.run.state = s;
     this.w.tools.setEnabled(!!this.run?.layerSizes);
+    this.w.share?.setAvailable(!!this.run && !this.follow?.following);
     this.w.buttons.setRunState(s);
     this.w.form.setRunActive(isActive(s));
     this.w.status.setRunState(s);
@@ -300,6 +301,7 @@ export class Lab {
   startRun(id) {
     this.clearRunWidgets();
     this.run = { id, state: 'queued', thetas: null, lastIteration: null, probe: { indices: [] }, dataset: this.info() };
+    this.follow?.runChanged(id);
     this.setRunState('queued');
   }
 

@@ -33,6 +33,8 @@ import { MatrixChain } from './widgets/matrixchain.js';
 import { Inspector } from './widgets/inspector.js';
 import { GradNormChart } from './widgets/gradnorms.js';
 import { HelpPopover } from './widgets/helppopover.js';
+import { SharePanel, FollowBanner } from './widgets/sharepanel.js';
+import { Follow, followToken } from './follow.js';
 
 const $ = (sel) => document.querySelector(sel);
 const SERIES = [{ label: 'training', color: '--series-train' }, { label: 'validation', color: '--series-val', dash: [6, 4] }];
@@ -61,6 +63,8 @@ const widgets = {
   unitMaps: new UnitMaps($('#network'), { layout: () => widgets.network.layout, onSelect: (unit) => widgets.boundary.showUnit(unit) }),
   classStrip: new ClassAccuracyStrip($('#class-strip')),
   sampleStrip: new ImageStrip($('#samples'), { onSelect: (item) => lab.selectSample(item), empty: 'Loading samples…' }),
+  share: new SharePanel($('#share-panel'), { onShare: () => lab.follow.share() }),
+  banner: new FollowBanner($('#follow-banner')),
   misStrip: new ImageStrip($('#misclassified'), { onSelect: (item) => lab.selectSample(item), empty: 'Misclassified test digits appear when training ends.' }),
   gradNorms: new GradNormChart($('#gradnorm-chart')),
 };
@@ -77,6 +81,7 @@ const scheduler = new FrameScheduler({ onFrame: (batch, s) => lab.painter.paint(
 const lab = new Lab({ store, widgets, send: (msg) => conn.send(msg), scheduler });
 const backprop = lab.backprop = new Backprop({ lab, widgets: step, send: (msg) => conn.send(msg) });
 new HelpPopover(document.body, { table: HELP, values: (what) => backprop.liveTex(what), watch: $('#controls') });
+lab.follow = new Follow({ token: followToken(location.pathname), send: (msg) => conn.send(msg) }).attach(lab);
 const router = new Router();
 for (const [type, handle] of Object.entries(handlers)) router.on(type, (msg) => handle(msg, lab));
 const conn = new Connection(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, {
