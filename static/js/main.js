@@ -25,6 +25,8 @@ import { ImageStrip } from './widgets/gallery.js';
 import { DecisionBoundary } from './widgets/boundary.js';
 import { UnitMaps } from './widgets/unitmaps.js';
 import { ClassAccuracyStrip } from './widgets/classstrip.js';
+import { Scoreboard } from './widgets/scoreboard.js';
+import { Shortcuts } from './widgets/shortcuts.js';
 
 const $ = (sel) => document.querySelector(sel);
 const SERIES = [{ label: 'training', color: '--series-train' }, { label: 'validation', color: '--series-val', dash: [6, 4] }];
@@ -33,7 +35,10 @@ const store = new Store(location.search, { onUrl: (query) => history.replaceStat
 
 // the callbacks below reach `lab` (made once the widgets exist) only when they are called
 const widgets = {
-  status: new StatusBar($('.topbar'), { onToggleTheme: () => store.set({ theme: store.state.theme === 'dark' ? 'light' : 'dark' }) }),
+  status: new StatusBar($('.topbar'), {
+    onToggleTheme: () => store.set({ theme: store.state.theme === 'dark' ? 'light' : 'dark' }),
+    onTogglePresenter: () => togglePresenter(),
+  }),
   buttons: new RunButtons($('#run-buttons'), { onAction: (action) => lab[action]() }),
   form: new SettingsForm($('#controls'), { live: ['delay_ms'], onChange: (name, value) => store.set({ [name]: value }), onSubmit: () => lab.train(), onRecommended: () => lab.applyRecommended(true) }),
   tools: new ModelTools($('.sidebar'), { onCheck: () => lab.gradientCheck(), onSave: (name) => lab.save(name) }),
@@ -52,6 +57,11 @@ const widgets = {
   boundary: new DecisionBoundary($('#boundary-panel')),
   unitMaps: new UnitMaps($('#network'), { layout: () => widgets.network.layout, onSelect: (unit) => widgets.boundary.showUnit(unit) }),
   classStrip: new ClassAccuracyStrip($('#class-strip')),
+  score: new Scoreboard($('#scoreboard')),
+  keys: new Shortcuts($('#shortcuts'), {
+    actions: ['train', 'pause', 'step', 'stop', 'presenter'],
+    onAction: (action) => (action === 'presenter' ? togglePresenter() : widgets.buttons.press(action)),
+  }),
   sampleStrip: new ImageStrip($('#samples'), { onSelect: (item) => lab.selectSample(item), empty: 'Loading samples…' }),
   misStrip: new ImageStrip($('#misclassified'), { onSelect: (item) => lab.selectSample(item), empty: 'Misclassified test digits appear when training ends.' }),
 };
@@ -75,14 +85,19 @@ function applyTheme(theme) {
   document.documentElement.dataset.theme = theme;
   widgets.status.setTheme(theme);
 }
+function applyPresenter(on) {
+  document.documentElement.dataset.presenter = on;
+  widgets.status.setPresenter(on === '1');
+}
+function togglePresenter() {
+  store.set({ presenter: store.state.presenter === '1' ? '0' : '1' });
+}
 store.subscribe((state, keys) => {
   if (keys.includes('theme')) applyTheme(state.theme);
+  if (keys.includes('presenter')) { applyPresenter(state.presenter); lab.redrawAll(); } // charts and diagram take the new type size
   lab.settingsChanged(keys);
 });
 applyTheme(store.state.theme);
+applyPresenter(store.state.presenter);
 lab.redrawAll(); // the charts were made before the theme applied
 lab.setRunState('idle');
-document.addEventListener('keydown', (e) => {
-  if (e.target.closest('input, select, textarea, canvas, button')) return;
-  if (e.key === ' ') { e.preventDefault(); lab.pause(); }
-});

@@ -12,6 +12,8 @@ export class ModelTools {
   constructor(container, options) {
     const $ = (id) => container.querySelector(`#${id}`);
     this.els = { check: $('gradient-check'), checkResult: $('gradient-result'), name: $('model-name'), save: $('save-model'), saveResult: $('save-result') };
+    // the explanations the answers replace, shown again for a new run
+    this.hints = { check: [...this.els.checkResult.childNodes].map((n) => n.cloneNode(true)), save: [...this.els.saveResult.childNodes].map((n) => n.cloneNode(true)) };
     this.els.check.addEventListener('click', () => {
       this.els.checkResult.textContent = 'Checking…';
       options.onCheck();
@@ -47,6 +49,17 @@ export class ModelTools {
     link.textContent = `Download ${name}.npz`;
     link.setAttribute('download', `${name}.npz`);
     this.els.saveResult.replaceChildren('Saved on the server. ', link);
+  }
+
+  /** The name an empty field saves under (it follows the data set and the layers). @param {string} name */
+  setPlaceholder(name) {
+    this.els.name.placeholder = name;
+  }
+
+  /** Forget the previous run's answers: the explanations come back. */
+  reset() {
+    this.els.checkResult.replaceChildren(...this.hints.check.map((n) => n.cloneNode(true)));
+    this.els.saveResult.replaceChildren(...this.hints.save.map((n) => n.cloneNode(true)));
   }
 
   /** Saving failed. @param {string} text */
