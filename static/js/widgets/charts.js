@@ -49,6 +49,7 @@ export class StreamChart {
     this.ys = this.options.series.map(() => []);
     this._build();
     this.container.dataset.points = '0'; // how many are drawn, for tests and tools
+    delete this.container.dataset.firstX;
   }
 
   /** Rebuild with the current theme's colours and type size (presenter mode), keeping the data. */
@@ -113,6 +114,7 @@ export class StreamChart {
     this.plot.setData([this.x, ...this.ys]);
     if (this.plot.legend.idx == null) this.plot.setLegend(); // no hover: the legend shows the newest values
     this.container.dataset.points = String(this.x.length);
+    this.container.dataset.firstX = String(this.x[0]);
   }
 
   /** Number of points held. @returns {number} */
