@@ -289,7 +289,7 @@ export class NetworkDiagram {
     if (probs) for (let i = 0; i < probs.length; i++) if (best < 0 || probs[i] > probs[best]) best = i;
     // as large as the page's diagram type, unless the outputs stand closer than that
     const spacing = layer.n > 1 ? layer.pos[3] - layer.pos[1] : 2 * this.font;
-    const fontSize = Math.round(Math.max(MIN_FONT, Math.min(this.font + 1, spacing * 0.8)));
+    const fontSize = Math.round(Math.max(MIN_FONT, Math.min(this.font + 1, spacing * 0.85)));
     const right = layer.x + layer.w + 8;
     for (let i = 0; i < layer.n; i++) {
       const y = layer.pos[2 * i + 1];
