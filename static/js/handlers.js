@@ -23,6 +23,7 @@ export function ready(msg, lab) {
     for (const [f, m] of Object.entries(errors)) w.form.showError(f, `${m} (from the URL; using the default)`);
   }
   w.form.setDatasets(lab.datasets, store.state.dataset);
+  w.tools.check.setVariants(msg.gradient_check_variants || msg.variants);
   if (!lab.datasets.some((d) => d.id === store.state.dataset) && lab.datasets.length) {
     w.form.showError('dataset', `unknown data set ${store.state.dataset}; using ${lab.datasets[0].id}`);
     store.set({ dataset: lab.datasets[0].id }, { quiet: true }); // loaded just below
@@ -47,6 +48,7 @@ export function started(msg, lab) {
   w.network.setCaption('Learning: the edges appear with the first weights.');
   scheduler.queue('heatmaps-structure', () => w.heatmaps.setStructure(msg.layer_sizes));
   scheduler.queue('hidden', () => w.hidden.setStructure(msg.layer_sizes));
+  lab.backprop?.structureChanged(msg.layer_sizes);
   lab.setRunState('running');
   w.status.status(`Training ${msg.layer_sizes.join('–')} network on ${run.dataset.name || run.dataset.id}.`);
 }
@@ -94,6 +96,11 @@ export function prediction(msg, lab) {
   if (input.kind !== 'none') w.network.update({ activations: msg.activations, probabilities: null });
 }
 
+/** One training step for one input, laid open (the step-through, the chain, the inspector). */
+export function explanation(msg, lab) {
+  if (lab.owns(msg)) lab.backprop?.explanation(msg);
+}
+
 export function gradient_check_result(msg, lab) {
   lab.w.tools.showCheck(msg);
 }
@@ -110,5 +117,6 @@ export function error(msg, lab) {
   if (msg.request_type === 'train') { lab.run = null; lab.setRunState('idle'); lab.previewStructure(); }
   if (msg.request_type === 'predict' && typeof msg.request_id !== 'string') w.prediction.setSource(msg.message);
   if (msg.request_type === 'gradient_check') w.tools.showCheckError(msg.message);
+  if (msg.request_type === 'explain') lab.backprop?.failed(msg.message);
   if (msg.request_type === 'save') w.tools.showSaveError(msg.message);
 }

@@ -74,6 +74,7 @@ export class Lab {
     const w = this.w;
     w.costChart.restyle();
     w.accChart.restyle();
+    w.gradNorms.restyle();
     if (this.run?.thetas) this.scheduler.setWeights(this.run.thetas);
     if (this.run?.lastIteration) this.scheduler.setLatest(this.run.lastIteration);
     w.network.draw();
@@ -162,6 +163,7 @@ export class Lab {
     this.w.heatmaps.setStructure(sizes); // canvases made now, not in the first training frame
     this.w.hidden.setStructure(sizes);
     this.w.network.setCaption(`${sizes.join(' → ')} units. Press Train to learn the weights.`);
+    this.backprop?.structureChanged(sizes);
   }
 
   // ---------------------------------------------------------------- input
@@ -199,7 +201,9 @@ export class Lab {
       return;
     }
     this.lastPredictRequest = ++this.requestId;
+    this.lastInput = what; // the step-through explains the same input
     this.send({ type: 'predict', request_id: this.lastPredictRequest, run_id: this.run.id, ...what });
+    this.backprop?.inputChanged();
   }
 
   /** While training, ask again (at most once a second) what the newest weights make of a drawing or a non-probe sample. */
@@ -275,8 +279,8 @@ export class Lab {
     if (this.run && this.run.state !== 'idle') { this.run = null; this.setRunState('idle'); }
   }
 
-  gradientCheck() {
-    if (this.run) this.send({ type: 'gradient_check', run_id: this.run.id });
+  gradientCheck(variant = 'correct') {
+    if (this.run) this.send({ type: 'gradient_check', run_id: this.run.id, ...(variant !== 'correct' ? { variant } : {}) });
   }
 
   /** Save the run's model under `name` ('' for a name made of the settings). */
@@ -298,6 +302,8 @@ export class Lab {
     }
     w.prediction.clearAnswer();
     w.status.reset();
+    w.gradNorms.reset();
+    this.backprop?.reset();
   }
 
   startRun(id) {

@@ -27,6 +27,14 @@ import { UnitMaps } from './widgets/unitmaps.js';
 import { ClassAccuracyStrip } from './widgets/classstrip.js';
 import { Scoreboard } from './widgets/scoreboard.js';
 import { Shortcuts } from './widgets/shortcuts.js';
+import { Backprop } from './backprop.js';
+import { HELP } from './help.js';
+import { PhaseStepper } from './widgets/stepper.js';
+import { PhaseDiagram } from './widgets/phasediagram.js';
+import { MatrixChain } from './widgets/matrixchain.js';
+import { Inspector } from './widgets/inspector.js';
+import { GradNormChart } from './widgets/gradnorms.js';
+import { HelpPopover } from './widgets/helppopover.js';
 
 const $ = (sel) => document.querySelector(sel);
 const SERIES = [{ label: 'training', color: '--series-train' }, { label: 'validation', color: '--series-val', dash: [6, 4] }];
@@ -41,7 +49,7 @@ const widgets = {
   }),
   buttons: new RunButtons($('#run-buttons'), { onAction: (action) => lab[action]() }),
   form: new SettingsForm($('#controls'), { live: ['delay_ms'], onChange: (name, value) => store.set({ [name]: value }), onSubmit: () => lab.train(), onRecommended: () => lab.applyRecommended(true) }),
-  tools: new ModelTools($('.sidebar'), { onCheck: () => lab.gradientCheck(), onSave: (name) => lab.save(name) }),
+  tools: new ModelTools($('.sidebar'), { onCheck: (variant) => lab.gradientCheck(variant), onSave: (name) => lab.save(name) }),
   costChart: new StreamChart($('#cost-chart'), { yLabel: 'cost', series: SERIES }),
   accChart: new StreamChart($('#acc-chart'), {
     yLabel: 'accuracy', yRange: [0, 1], format: (v) => `${(100 * v).toFixed(1)}%`, axisFormat: (v) => `${Math.round(100 * v)}%`, series: SERIES,
@@ -59,24 +67,37 @@ const widgets = {
   classStrip: new ClassAccuracyStrip($('#class-strip')),
   score: new Scoreboard($('#scoreboard')),
   keys: new Shortcuts($('#shortcuts'), {
-    actions: ['train', 'pause', 'step', 'stop', 'presenter'],
-    onAction: (action) => (action === 'presenter' ? togglePresenter() : widgets.buttons.press(action)),
+    actions: ['train', 'pause', 'step', 'stop', 'next', 'presenter'],
+    onAction: (action) => shortcut(action),
   }),
   sampleStrip: new ImageStrip($('#samples'), { onSelect: (item) => lab.selectSample(item), empty: 'Loading samples…' }),
   misStrip: new ImageStrip($('#misclassified'), { onSelect: (item) => lab.selectSample(item), empty: 'Misclassified test digits appear when training ends.' }),
+  gradNorms: new GradNormChart($('#gradnorm-chart')),
+};
+// the step-through of one training step (issue 9): its widgets and the Backprop that feeds them
+const phase = new PhaseDiagram($('#network'), { height: 340 });
+const step = {
+  stepper: new PhaseStepper($('#stepper'), { onPhase: (p) => backprop.setPhase(p), onEdgeSource: (s) => backprop.setEdgeSource(s) }),
+  phase,
+  chain: new MatrixChain($('#matrix-chain')),
+  inspector: new Inspector($('#inspect-panel'), { network: $('#network'), diagram: widgets.network, phase }, { onOpen: () => backprop.inputChanged() }),
 };
 
 const scheduler = new FrameScheduler({ onFrame: (batch, s) => lab.painter.paint(batch, s) });
 const lab = new Lab({ store, widgets, send: (msg) => conn.send(msg), scheduler });
+const backprop = lab.backprop = new Backprop({ lab, widgets: step, send: (msg) => conn.send(msg) });
+new HelpPopover(document.body, { table: HELP, values: (what) => backprop.liveTex(what), watch: $('#controls') });
 const router = new Router();
 for (const [type, handle] of Object.entries(handlers)) router.on(type, (msg) => handle(msg, lab));
 const conn = new Connection(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, {
   onMessage: (msg) => router.dispatch(msg),
   onWeights: ({ header, thetas }) => {
     if (!lab.owns(header)) return;
+    if (header.type !== 'weights') { backprop.frame(header, thetas); return; } // an explanation's gradients
     lab.run.thetas = thetas;
     scheduler.setWeights(thetas);
     lab.refreshInput();
+    backprop.weightsArrived();
   },
   onStatus: (open) => { if (!open) lab.connectionLost(); },
 });
@@ -88,6 +109,11 @@ function applyTheme(theme) {
 function applyPresenter(on) {
   document.documentElement.dataset.presenter = on;
   widgets.status.setPresenter(on === '1');
+}
+function shortcut(action) {
+  if (action === 'presenter') togglePresenter();
+  else if (action === 'next') step.stepper.move(1); // the step-through's next phase
+  else widgets.buttons.press(action);
 }
 function togglePresenter() {
   store.set({ presenter: store.state.presenter === '1' ? '0' : '1' });

@@ -19,6 +19,7 @@ export class Painter {
   clear() {
     this.costPoints = []; // iterations not yet on the cost chart
     this.accPoints = [];  // drawn on the cost chart, not yet on the accuracy chart
+    this.normPoints = []; // not yet on the gradient-norm chart
     this.networkData = { thetas: undefined, activations: undefined };
     this.plane?.clear();
   }
@@ -48,6 +49,8 @@ export class Painter {
   queueCharts(points, scheduler) {
     const { costChart, accChart, classStrip, score } = this.lab.w;
     this.costPoints.push(...points);
+    this.normPoints.push(...points);
+    scheduler.queue('grad-norms', () => this.lab.w.gradNorms.update(this.normPoints.splice(0)));
     scheduler.queue('cost-chart', () => {
       const pts = this.costPoints.splice(0);
       costChart.update(pts.map((p) => ({ x: p.iteration, y: [p.cost, p.val_cost], nfev: p.n_fev })));

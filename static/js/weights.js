@@ -36,13 +36,20 @@ export function parseWeightsFrame(frame) {
   let offset = 4 + headerLength;
   offset += (4 - (offset % 4)) % 4; // the server pads; tolerate a sender that does not
   const thetas = [];
+  const size = header.dtype === 'float64' ? 8 : 4; // gradient frames may carry float64
   for (const [rows, cols] of header.shapes || []) {
     const n = rows * cols;
-    if (offset + 4 * n > bytes.length) throw new Error(`weights frame truncated at shape [${rows}, ${cols}]`);
-    thetas.push({ rows, cols, data: readFloat32(bytes, view, offset, n) });
-    offset += 4 * n;
+    if (offset + size * n > bytes.length) throw new Error(`weights frame truncated at shape [${rows}, ${cols}]`);
+    thetas.push({ rows, cols, data: size === 8 ? readFloat64(view, offset, n) : readFloat32(bytes, view, offset, n) });
+    offset += size * n;
   }
   return { header, thetas };
+}
+
+function readFloat64(view, offset, n) {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = view.getFloat64(offset + 8 * i, true);
+  return out;
 }
 
 function readFloat32(bytes, view, offset, n) {

@@ -3,21 +3,19 @@
  * trained model. Reports clicks through callbacks; shows the answers it is given.
  * @module widgets/modeltools
  */
+import { GradientCheck } from './gradcheck.js';
 
 export class ModelTools {
   /**
    * @param {HTMLElement} container holds #gradient-check, #gradient-result, #model-name, #save-model, #save-result
-   * @param {{onCheck: () => void, onSave: (name: string) => void}} options name: '' when the field is empty
+   * @param {{onCheck: (variant: string) => void, onSave: (name: string) => void}} options name: '' when the field is empty
    */
   constructor(container, options) {
     const $ = (id) => container.querySelector(`#${id}`);
     this.els = { check: $('gradient-check'), checkResult: $('gradient-result'), name: $('model-name'), save: $('save-model'), saveResult: $('save-result') };
-    // the explanations the answers replace, shown again for a new run
-    this.hints = { check: [...this.els.checkResult.childNodes].map((n) => n.cloneNode(true)), save: [...this.els.saveResult.childNodes].map((n) => n.cloneNode(true)) };
-    this.els.check.addEventListener('click', () => {
-      this.els.checkResult.textContent = 'Checking…';
-      options.onCheck();
-    });
+    this.check = new GradientCheck(this.els.check.parentElement, { onCheck: options.onCheck });
+    // the explanation a save answer replaces, shown again for a new run
+    this.saveHint = [...this.els.saveResult.childNodes].map((n) => n.cloneNode(true));
     this.els.save.addEventListener('click', () => {
       this.els.saveResult.textContent = 'Saving…';
       options.onSave(this.els.name.value.trim());
@@ -30,16 +28,14 @@ export class ModelTools {
     this.els.save.disabled = !enabled;
   }
 
-  /** A `gradient_check_result`. @param {{relative_difference: number, n_coordinates: number}} msg */
+  /** A `gradient_check_result`: numeric and analytic side by side, and a verdict. */
   showCheck(msg) {
-    const d = msg.relative_difference;
-    this.els.checkResult.textContent = `Relative difference ${d.toExponential(1)} over ${msg.n_coordinates} weights: `
-      + (d < 1e-6 ? 'backprop agrees with the numerical gradient.' : 'larger than expected (< 1e-6).');
+    this.check.show(msg);
   }
 
   /** The check failed. @param {string} text */
   showCheckError(text) {
-    this.els.checkResult.textContent = text;
+    this.check.showError(text);
   }
 
   /** A `saved` answer: a link to download the file. @param {string} name */
@@ -58,8 +54,8 @@ export class ModelTools {
 
   /** Forget the previous run's answers: the explanations come back. */
   reset() {
-    this.els.checkResult.replaceChildren(...this.hints.check.map((n) => n.cloneNode(true)));
-    this.els.saveResult.replaceChildren(...this.hints.save.map((n) => n.cloneNode(true)));
+    this.check.reset();
+    this.els.saveResult.replaceChildren(...this.saveHint.map((n) => n.cloneNode(true)));
   }
 
   /** Saving failed. @param {string} text */

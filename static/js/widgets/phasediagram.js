@@ -1,0 +1,313 @@
+/**
+ * One training step drawn on the network diagram, phase by phase, on a canvas
+ * laid over the live diagram: Forward (units show a), Cost (outputs beside the
+ * one-hot target, each unit's share of the cost), Backward (units coloured by δ
+ * on a diverging scale) and Update (edges coloured by ∂J/∂θ or by the
+ * optimizer's change). Every number comes from the server's explanation.
+ * @module widgets/phasediagram
+ */
+import { layoutNetwork, topEdges, edgeBudget } from '../netlayout.js';
+import { THEMES, sequential, diverging, css, robustMaxAbs } from '../colors.js';
+import { fitCanvas, themeName } from './canvas.js';
+import { fmt } from '../explain.js';
+
+const BAND = 46;           // the legend band at the top
+const LABEL_WIDTH = 200;   // room for the output numbers on the right
+const BUCKETS = 8;
+
+/** The step-through drawing, over the live diagram while a phase is chosen. */
+export class PhaseDiagram {
+  /**
+   * @param {HTMLElement} container the live diagram's container (.network)
+   * @param {{height?: number}} [options]
+   */
+  constructor(container, options = {}) {
+    this.container = container;
+    this.height = options.height || 340;
+    this.canvas = container.appendChild(document.createElement('canvas'));
+    this.canvas.className = 'net-phase';
+    this.canvas.setAttribute('role', 'img');
+    this.canvas.hidden = true;
+    this.width = container.clientWidth || 600;
+    this.phase = null;
+    this.data = null;
+    new ResizeObserver((entries) => {
+      const w = Math.round(entries[entries.length - 1].contentRect.width);
+      if (w > 0 && w !== this.width) { this.width = w; if (this.phase) this.draw(); }
+    }).observe(container);
+  }
+
+  /** Back to the live diagram. */
+  hide() {
+    this.phase = null;
+    this.canvas.hidden = true;
+    delete this.container.dataset.phase;
+    this.layout = null;
+  }
+
+  /**
+   * Draw a phase.
+   * @param {string} phase forward | cost | backward | update
+   * @param {object} data
+   * @param {{layerSizes: number[], imageShape: number[]|null, classNames: string[]}} data.structure
+   * @param {object} data.exp readExplanation()'s result
+   * @param {object[]} [data.thetas] the weights the explanation was computed at
+   * @param {string} [data.edgeSource] sample | full | update (Update phase)
+   */
+  show(phase, data) {
+    this.phase = phase;
+    this.data = data;
+    this.canvas.hidden = false;
+    this.container.dataset.phase = phase;
+    this.draw();
+  }
+
+  draw() {
+    if (!this.phase || !this.data) return;
+    const { width, height } = this;
+    const ctx = fitCanvas(this.canvas, width, height);
+    const pal = THEMES[themeName()];
+    ctx.fillStyle = css(pal.paper);
+    ctx.fillRect(0, 0, width, height);
+    const { structure, exp } = this.data;
+    const layout = layoutNetwork(structure.layerSizes, { width, height: height - BAND, imageShape: structure.imageShape, labelWidth: LABEL_WIDTH });
+    for (const layer of layout.layers) for (let i = 0; i < layer.pos.length; i += 2) layer.pos[i + 1] += BAND;
+    for (const layer of layout.layers) layer.y += BAND;
+    this.layout = layout;
+    this.edges = this._edges();
+    this._drawEdges(ctx, pal);
+    layout.layers.forEach((layer, l) => this._drawLayer(ctx, layer, l, pal));
+    this._drawOutputs(ctx, pal);
+    this._drawBand(ctx, pal, exp);
+    this.canvas.setAttribute('aria-label', `Network diagram, ${this.phase} phase`);
+  }
+
+  /** The matrices the edges show in this phase, and how strongly. */
+  _edgeMatrices() {
+    const { thetas, exp, edgeSource = 'full' } = this.data;
+    if (this.phase === 'update') return { mats: exp.gradients[edgeSource] || null, diverge: true };
+    return { mats: thetas || null, diverge: false, faint: this.phase !== 'forward' };
+  }
+
+  _edges() {
+    const { mats, diverge, faint } = this._edgeMatrices();
+    if (!mats) return null;
+    return mats.map((t, l) => {
+      const e = topEdges(t, edgeBudget(t.rows - 1, t.cols, 320));
+      return { ...e, layer: l, diverge, faint, scale: diverge ? robustMaxAbs(t.data, 0.995) : e.maxAbs };
+    });
+  }
+
+  _drawEdges(ctx, pal) {
+    if (!this.edges) return;
+    ctx.lineCap = 'round';
+    for (const e of this.edges) {
+      const a = this.layout.layers[e.layer], b = this.layout.layers[e.layer + 1];
+      const paths = [];
+      for (let q = 0; q < e.w.length; q++) {
+        const t = Math.min(1, Math.abs(e.w[q]) / (e.scale || 1));
+        const k = (e.w[q] < 0 ? BUCKETS : 0) + Math.min(BUCKETS - 1, Math.floor(t * BUCKETS));
+        const p = paths[k] || (paths[k] = new Path2D());
+        p.moveTo(a.pos[2 * e.from[q]], a.pos[2 * e.from[q] + 1]);
+        p.lineTo(b.pos[2 * e.to[q]], b.pos[2 * e.to[q] + 1]);
+      }
+      for (let s = 0; s < BUCKETS; s++) {
+        const t = (s + 0.5) / BUCKETS;
+        for (const [k, c] of [[s, pal.positive], [BUCKETS + s, pal.negative]]) {
+          if (!paths[k]) continue;
+          ctx.strokeStyle = css(c, e.faint ? 0.05 + 0.12 * t : 0.15 + 0.8 * t);
+          ctx.lineWidth = e.faint ? 0.6 : 0.5 + 3.5 * t * t;
+          ctx.stroke(paths[k]);
+        }
+      }
+    }
+  }
+
+  /** The colour of unit i of layer l in this phase. */
+  _unitColour(l, i, pal, scale) {
+    const { exp } = this.data;
+    const layer = exp.layers[l] || {};
+    if (this.phase === 'backward' && l > 0) return diverging(layer.delta ? layer.delta[i] : 0, scale, pal);
+    if (this.phase === 'update' && l > 0) return pal.neutral;
+    return sequential(layer.a ? layer.a[i] : 0, pal);
+  }
+
+  _drawLayer(ctx, layer, l, pal) {
+    const { exp } = this.data;
+    const L = this.layout.layers.length;
+    const fade = (this.phase === 'cost' && l > 0 && l < L - 1) || (this.phase === 'update') || (this.phase === 'backward' && l === 0);
+    const delta = exp.layers[l]?.delta;
+    const scale = delta ? Math.max(...delta.map(Math.abs)) || 1 : 1;
+    ctx.globalAlpha = fade ? 0.35 : 1;
+    ctx.lineWidth = 1;
+    ctx.strokeStyle = css(pal.ink, 0.45);
+    if (layer.kind === 'image') {
+      ctx.fillStyle = css(pal.neutral);
+      ctx.fillRect(layer.x, layer.y, layer.w, layer.h);
+      const a = exp.layers[0]?.a || [];
+      const cols = layer.gridCols, s = layer.size;
+      for (let i = 0; i < layer.n; i++) {
+        if (!(a[i] > 0.02)) continue;
+        ctx.fillStyle = css(sequential(a[i], pal));
+        ctx.fillRect(layer.x + (i % cols) * s, layer.y + Math.floor(i / cols) * s, s + 0.5, s + 0.5);
+      }
+      ctx.strokeRect(layer.x - 0.5, layer.y - 0.5, layer.w + 1, layer.h + 1);
+    } else {
+      const r = layer.size / 2;
+      for (let i = 0; i < layer.n; i++) {
+        const x = layer.pos[2 * i], y = layer.pos[2 * i + 1];
+        ctx.fillStyle = css(this._unitColour(l, i, pal, scale));
+        ctx.beginPath();
+        if (layer.kind === 'column') ctx.arc(x, y, r, 0, 2 * Math.PI);
+        else ctx.rect(x - r + 0.5, y - r + 0.5, 2 * r - 1, 2 * r - 1);
+        ctx.fill();
+        if (layer.kind === 'column' || r > 3) ctx.stroke();
+      }
+    }
+    ctx.globalAlpha = 1;
+    this._caption(ctx, layer, l, pal, scale);
+  }
+
+  _caption(ctx, layer, l, pal, scale) {
+    const L = this.layout.layers.length;
+    const n = l + 1;
+    const shape = this.data.structure.imageShape;
+    const size = l === 0 && layer.kind === 'image' ? `${shape[0]}×${shape[1]}` : `${layer.n}`;
+    let text = l === 0 ? `x = a(1), ${size}` : `a(${n}), ${layer.n} units`;
+    if (this.phase === 'backward' && l > 0) text = `δ(${n})  |δ| ≤ ${fmt(scale, 3)}`;
+    if (this.phase === 'update') text = l < L - 1 && this.edges?.[l] ? `Θ(${n}): ±${fmt(this.edges[l].scale, 2)}` : '';
+    ctx.fillStyle = css(pal.ink, 0.8);
+    ctx.font = '14px system-ui, sans-serif';
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'bottom';
+    const x = this.phase === 'update' && l < L - 1 ? (layer.x + layer.w / 2 + this.layout.layers[l + 1].x) / 2 + 10 : layer.x + layer.w / 2;
+    ctx.fillText(text, x, this.height - 2);
+  }
+
+  /** The numbers beside the output units. */
+  _drawOutputs(ctx, pal) {
+    const { exp, structure } = this.data;
+    const layer = this.layout.layers[this.layout.layers.length - 1];
+    if (layer.kind !== 'column') return;
+    const out = exp.layers[exp.layers.length - 1];
+    const names = structure.classNames || [];
+    const x0 = layer.x + layer.w + 8;
+    const font = Math.max(12, Math.min(15, layer.size * 0.9));
+    ctx.textBaseline = 'middle';
+    const cols = this._outputColumns(out);
+    ctx.font = `600 ${Math.min(13, font)}px system-ui, sans-serif`;
+    ctx.fillStyle = css(pal.ink, 0.7);
+    ctx.textAlign = 'left';
+    const W = 64;
+    cols.forEach((c, j) => ctx.fillText(c.head, x0 + 30 + j * W, layer.pos[1] - layer.size / 2 - 8));
+    for (let i = 0; i < layer.n; i++) {
+      const y = layer.pos[2 * i + 1];
+      const isTarget = exp.target[i] === 1;
+      ctx.font = `${isTarget ? '700 ' : ''}${font}px system-ui, sans-serif`;
+      ctx.fillStyle = css(pal.ink);
+      ctx.textAlign = 'left';
+      ctx.fillText(names[i] ?? String(i), x0, y);
+      cols.forEach((c, j) => {
+        const v = c.values[i];
+        const right = x0 + 22 + (j + 1) * W - 6;
+        if (c.colour) { // a swatch of the unit's colour; the number stays ink, legible on a projector
+          ctx.fillStyle = css(c.colour(v));
+          ctx.fillRect(right - W + 12, y - 5, 10, 10);
+        }
+        ctx.fillStyle = css(pal.ink, 0.9);
+        ctx.textAlign = 'right';
+        ctx.fillText(c.format(v), right, y);
+      });
+      if (isTarget && this.phase !== 'update') {
+        ctx.strokeStyle = css(pal.positive);
+        ctx.lineWidth = 2.5;
+        ctx.beginPath();
+        ctx.arc(layer.pos[2 * i], y, layer.size / 2 + 3, 0, 2 * Math.PI);
+        ctx.stroke();
+      }
+    }
+  }
+
+  _outputColumns(out) {
+    const { exp } = this.data;
+    const pal = THEMES[themeName()];
+    const a = { head: 'a', values: out.a, format: (v) => fmt(v, 2) };
+    if (this.phase === 'forward') return [a, { head: 'z', values: out.z || [], format: (v) => fmt(v, 2) }];
+    if (this.phase === 'cost') {
+      const cols = [a, { head: 'y', values: exp.target, format: (v) => String(v) }];
+      if (exp.cost.perUnit) cols.push({ head: 'cost', values: exp.cost.perUnit, format: (v) => fmt(v, 3) });
+      return cols;
+    }
+    if (this.phase === 'backward') {
+      const scale = Math.max(...(out.delta || [1]).map(Math.abs)) || 1;
+      return [a, { head: 'δ = a − y', values: out.delta || [], format: (v) => fmt(v, 2), colour: (v) => diverging(v, scale, pal) }];
+    }
+    return [];
+  }
+
+  /** The legend band: what the colours mean in this phase, and the cost in the Cost phase. */
+  _drawBand(ctx, pal, exp) {
+    ctx.textBaseline = 'middle';
+    ctx.textAlign = 'left';
+    ctx.font = '14px system-ui, sans-serif';
+    ctx.fillStyle = css(pal.ink);
+    const y = 16;
+    if (this.phase === 'forward' || this.phase === 'cost') {
+      this._sequentialBar(ctx, pal, 8, y);
+      const text = this.phase === 'forward'
+        ? 'units: activation a = g(z), 0 → 1; edges: weights Θ (blue +, orange −)'
+        : `J = ${fmt(exp.cost.data, 4)} (data) + ${fmt(exp.cost.regularization, 4)} (λ/2m·Σθ²) = ${fmt(exp.cost.total, 4)}`;
+      ctx.fillStyle = css(pal.ink);
+      ctx.fillText(text, 170, y);
+      if (this.phase === 'cost') {
+        ctx.fillStyle = css(pal.ink, 0.7);
+        ctx.fillText('J: all m training samples · cost column: this sample, per output unit · ring: y = 1', 170, y + 20);
+      }
+      return;
+    }
+    this._divergingBar(ctx, pal, 8, y);
+    ctx.textAlign = 'left';
+    const what = this.phase === 'backward'
+      ? 'units: error δ (orange −, blue +), each layer on its own scale (under it)'
+      : { sample: 'edges: ∂J/∂θ of this sample', full: 'edges: ∂J/∂θ over the whole training set', update: 'edges: the optimizer’s change Δθ since the previous iteration' }[this.data.edgeSource || 'full'];
+    ctx.fillStyle = css(pal.ink);
+    ctx.fillText(what, 170, y);
+    if (this.phase === 'update' && !this.edges) {
+      ctx.fillStyle = css(pal.ink, 0.7);
+      ctx.fillText(this.data.edgeSource === 'update' ? 'no change yet: the first iteration has no previous one' : 'waiting for the gradients…', 170, y + 20);
+    } else if (this.phase === 'update') {
+      ctx.fillStyle = css(pal.ink, 0.7);
+      ctx.fillText('the strongest of each matrix; each matrix on its own scale (under it)', 170, y + 20);
+    }
+  }
+
+  _sequentialBar(ctx, pal, x, y) {
+    for (let i = 0; i < 100; i++) {
+      ctx.fillStyle = css(sequential(i / 99, pal));
+      ctx.fillRect(x + 16 + i * 1.2, y - 7, 1.3, 14);
+    }
+    ctx.strokeStyle = css(pal.ink, 0.4);
+    ctx.strokeRect(x + 15.5, y - 7.5, 121, 15);
+    ctx.font = '13px system-ui, sans-serif';
+    ctx.fillStyle = css(pal.ink);
+    ctx.textAlign = 'left';
+    ctx.fillText('0', x + 2, y);
+    ctx.fillText('1', x + 140, y);
+  }
+
+  _divergingBar(ctx, pal, x, y) {
+    for (let i = 0; i < 100; i++) {
+      ctx.fillStyle = css(diverging((i / 99) * 2 - 1, 1, pal));
+      ctx.fillRect(x + 16 + i * 1.2, y - 7, 1.3, 14);
+    }
+    ctx.strokeStyle = css(pal.ink, 0.4);
+    ctx.strokeRect(x + 15.5, y - 7.5, 121, 15);
+    ctx.font = '13px system-ui, sans-serif';
+    ctx.fillStyle = css(pal.ink);
+    ctx.textAlign = 'left';
+    ctx.fillText('−', x + 4, y);
+    ctx.fillText('+', x + 140, y);
+    ctx.textAlign = 'center';
+    ctx.fillText('0', x + 76, y + 16);
+  }
+}
