@@ -80,6 +80,7 @@ def test_a_phone_follows_a_run_and_draws_with_a_short_header(screen_page, live_s
     page.mouse.move(b["x"] + 0.5 * b["width"], b["y"] + 0.8 * b["height"], steps=8)
     page.mouse.up()
     expect(page.get_by_test_id("prediction")).to_have_text(re.compile(r"^[0-9]$"), timeout=10_000)
+    page.evaluate("scrollTo(0, 0)")  # scrolled, the sticky header covers the page as it should
     assert_fits(page, "phone after a run")
 
 

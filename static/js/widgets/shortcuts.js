@@ -9,11 +9,11 @@
 /** The shortcuts, in the legend's order. */
 export const SHORTCUTS = [
   { key: 't', label: 'T', action: 'train', text: 'train' },
-  { key: ' ', label: 'Space', action: 'pause', text: 'pause / resume' },
+  { key: ' ', label: 'Space', action: 'pause', text: 'pause/resume' },
   { key: 's', label: 'S', action: 'step', text: 'step' },
   { key: 'x', label: 'X', action: 'stop', text: 'stop' },
   { key: 'n', label: 'N', action: 'next', text: 'next phase' },
-  { key: 'p', label: 'P', action: 'presenter', text: 'presenter mode' },
+  { key: 'p', label: 'P', action: 'presenter', text: 'presenter' },
 ];
 
 const TEXT_INPUTS = /^(text|number|search|email|url|tel|password|date|time|datetime-local|month|week)$/;
