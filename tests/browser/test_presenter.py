@@ -74,7 +74,7 @@ def test_presenter_mode_shows_the_boundary_for_2d_data(page, live_server, watch,
 def test_shortcuts_are_shown_and_work_with_the_focus_anywhere_but_a_text_field(page, live_server, watch):
     open_page(page, live_server, "max_iter=400&delay_ms=150")
     legend = page.locator("#shortcuts")
-    for key in ("T", "Space", "S", "X", "P"):
+    for key in ("T", "Space", "S", "X", "N", "P"):
         expect(legend.locator("kbd", has_text=re.compile(f"^{key}$"))).to_have_count(1)
     # P, from the page: presenter mode, in the URL
     page.locator("h1").click()
@@ -95,6 +95,15 @@ def test_shortcuts_are_shown_and_work_with_the_focus_anywhere_but_a_text_field(p
     page.keyboard.press("s")  # one step from paused: one iteration on, paused again
     expect(page.get_by_test_id("iteration")).to_have_text(str(at + 1), timeout=10_000)
     expect(page.get_by_test_id("run-state")).to_have_text("paused")
+    # N: the step-through's next phase
+    expect(legend.locator("kbd", has_text=re.compile("^N$"))).to_have_count(1)
+    page.locator("h1").click()
+    page.keyboard.press("n")
+    expect(page.locator("#stepper [data-phase=forward]")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("n")
+    expect(page.locator("#stepper [data-phase=cost]")).to_have_attribute("aria-pressed", "true")
+    page.locator("#stepper [data-phase=live]").click()
+    page.locator("h1").click()
     page.keyboard.press(" ")
     expect(page.get_by_test_id("run-state")).to_have_text("running", timeout=10_000)
     page.keyboard.press("x")
