@@ -32,6 +32,7 @@ export function ready(msg, lab) {
   if (first) lab.applyRecommended(); // the data set's settings, but what the URL said wins
   lab.loadDataset();
   if (!lab.run) { lab.previewStructure(); w.status.status('Connected. Press Train to start.'); }
+  w.tools.setPlaceholder(lab.modelName());
   const sizes = lab.layerSizes();
   if (sizes) warmUp(sizes, lab.info().image_shape, lab.info().class_names);
   lab.follow?.ready();
@@ -76,6 +77,7 @@ export function done(msg, lab) {
   const { run, w, scheduler } = lab;
   lab.setRunState('idle');
   run.done = msg;
+  w.score.finish(msg);
   const info = run.dataset;
   const acc = msg.test_accuracy != null ? `: test accuracy ${(100 * msg.test_accuracy).toFixed(1)}%` : '';
   const why = DONE_WHY[msg.reason] || msg.reason;

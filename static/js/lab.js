@@ -54,6 +54,11 @@ export class Lab {
     this.w.status.setRunState(s);
   }
 
+  /** The name a model is saved under when none is typed, e.g. "spiral-16-16". */
+  modelName() {
+    return [this.state.dataset, ...(this.state.hidden_layers || [])].join('-');
+  }
+
   /** React to settings edits (a store subscription). @param {string[]} keys */
   settingsChanged(keys) {
     const idle = !this.run || this.run.state === 'idle';
@@ -62,6 +67,7 @@ export class Lab {
     // a new data set, or new points of a 2-D one: reset previews the new network
     if (keys.includes('dataset') || keys.some((k) => this.store.settings.row(k)?.datasets)) { if (idle) this.reset(); this.loadDataset(); }
     if (keys.includes('hidden_layers') && idle) this.previewStructure();
+    if (keys.includes('dataset') || keys.includes('hidden_layers')) this.w.tools.setPlaceholder(this.modelName());
     if (keys.includes('delay_ms') && this.run && this.run.state !== 'idle') this.send({ type: 'speed', delay_ms: this.state.delay_ms, run_id: this.run.id });
   }
 
@@ -219,6 +225,10 @@ export class Lab {
       this.w.status.status('Connecting to the server: the settings arrive with it.', true);
       return false;
     }
+    if (this.run && isActive(this.run.state)) { // Enter in the speed field during a run
+      this.w.status.status('A run is under way: stop it (X) before training a new one.');
+      return false;
+    }
     // What the form shows but refused counts, not only the last valid state.
     const errors = { ...this.store.settings.validate(this.state), ...Object.fromEntries(form.invalid) };
     if (Object.keys(errors).length) {
@@ -277,8 +287,7 @@ export class Lab {
   /** Save the run's model under `name` ('' for a name made of the settings). */
   save(name) {
     if (!this.run) return;
-    const s = this.state;
-    this.send({ type: 'save', run_id: this.run.id, name: name || `${s.dataset}-${(this.run.layerSizes || []).join('-')}-seed${s.random_state}` });
+    this.send({ type: 'save', run_id: this.run.id, name: name || this.modelName() });
   }
 
   clearRunWidgets() {
@@ -287,7 +296,7 @@ export class Lab {
     this.painter.clear();
     w.costChart.reset(); w.accChart.reset();
     w.network.clear(); w.heatmaps.reset(); w.hidden.reset(); w.confusion.reset(); w.misStrip.reset();
-    w.unitMaps.reset(); w.classStrip.reset();
+    w.unitMaps.reset(); w.classStrip.reset(); w.score.reset(); w.tools.reset();
     if (!this.info().image_shape) { // the boundary panel is shown for 2-D data only
       w.boundary.reset();
       this.showPoints();

@@ -25,6 +25,8 @@ import { ImageStrip } from './widgets/gallery.js';
 import { DecisionBoundary } from './widgets/boundary.js';
 import { UnitMaps } from './widgets/unitmaps.js';
 import { ClassAccuracyStrip } from './widgets/classstrip.js';
+import { Scoreboard } from './widgets/scoreboard.js';
+import { Shortcuts } from './widgets/shortcuts.js';
 import { Backprop } from './backprop.js';
 import { HELP } from './help.js';
 import { PhaseStepper } from './widgets/stepper.js';
@@ -43,7 +45,10 @@ const store = new Store(location.search, { onUrl: (query) => history.replaceStat
 
 // the callbacks below reach `lab` (made once the widgets exist) only when they are called
 const widgets = {
-  status: new StatusBar($('.topbar'), { onToggleTheme: () => store.set({ theme: store.state.theme === 'dark' ? 'light' : 'dark' }) }),
+  status: new StatusBar($('.topbar'), {
+    onToggleTheme: () => store.set({ theme: store.state.theme === 'dark' ? 'light' : 'dark' }),
+    onTogglePresenter: () => togglePresenter(),
+  }),
   buttons: new RunButtons($('#run-buttons'), { onAction: (action) => lab[action]() }),
   form: new SettingsForm($('#controls'), { live: ['delay_ms'], onChange: (name, value) => store.set({ [name]: value }), onSubmit: () => lab.train(), onRecommended: () => lab.applyRecommended(true) }),
   tools: new ModelTools($('.sidebar'), { onCheck: (variant) => lab.gradientCheck(variant), onSave: (name) => lab.save(name) }),
@@ -62,6 +67,11 @@ const widgets = {
   boundary: new DecisionBoundary($('#boundary-panel')),
   unitMaps: new UnitMaps($('#network'), { layout: () => widgets.network.layout, onSelect: (unit) => widgets.boundary.showUnit(unit) }),
   classStrip: new ClassAccuracyStrip($('#class-strip')),
+  score: new Scoreboard($('#scoreboard')),
+  keys: new Shortcuts($('#shortcuts'), {
+    actions: ['train', 'pause', 'step', 'stop', 'next', 'presenter'],
+    onAction: (action) => shortcut(action),
+  }),
   sampleStrip: new ImageStrip($('#samples'), { onSelect: (item) => lab.selectSample(item), empty: 'Loading samples…' }),
   share: new SharePanel($('#share-panel'), { onShare: () => lab.follow.share() }),
   banner: new FollowBanner($('#follow-banner')),
@@ -101,14 +111,24 @@ function applyTheme(theme) {
   document.documentElement.dataset.theme = theme;
   widgets.status.setTheme(theme);
 }
+function applyPresenter(on) {
+  document.documentElement.dataset.presenter = on;
+  widgets.status.setPresenter(on === '1');
+}
+function shortcut(action) {
+  if (action === 'presenter') togglePresenter();
+  else if (action === 'next') step.stepper.move(1); // the step-through's next phase
+  else widgets.buttons.press(action);
+}
+function togglePresenter() {
+  store.set({ presenter: store.state.presenter === '1' ? '0' : '1' });
+}
 store.subscribe((state, keys) => {
   if (keys.includes('theme')) applyTheme(state.theme);
+  if (keys.includes('presenter')) { applyPresenter(state.presenter); lab.redrawAll(); } // charts and diagram take the new type size
   lab.settingsChanged(keys);
 });
 applyTheme(store.state.theme);
+applyPresenter(store.state.presenter);
 lab.redrawAll(); // the charts were made before the theme applied
 lab.setRunState('idle');
-document.addEventListener('keydown', (e) => {
-  if (e.target.closest('input, select, textarea, canvas, button')) return;
-  if (e.key === ' ') { e.preventDefault(); lab.pause(); }
-});

@@ -29,13 +29,14 @@ import { quickselect } from './colors.js';
  * @param {number} [opts.labelWidth=96]   room on the right for class labels
  * @param {number} [opts.minSpacing=16]   below this a column turns into a grid
  * @param {number} [opts.padding=12]
+ * @param {number} [opts.captionHeight=18] room at the bottom for the layer captions
  * @returns {{layers: LayerLayout[], width: number, height: number}}
  */
 export function layoutNetwork(layerSizes, opts) {
-  const { width, height, imageShape = null, labelWidth = 96, minSpacing = 16, padding = 12 } = opts;
+  const { width, height, imageShape = null, labelWidth = 96, minSpacing = 16, padding = 12, captionHeight = 18 } = opts;
   const L = layerSizes.length;
   const innerW = Math.max(10, width - 2 * padding - labelWidth);
-  const innerH = Math.max(10, height - 2 * padding - 18); // 18: layer captions at the bottom
+  const innerH = Math.max(10, height - 2 * padding - captionHeight);
   const slot = innerW / L;
   const layers = layerSizes.map((n, l) => {
     const cx = padding + slot * (l + 0.5);

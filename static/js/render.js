@@ -47,13 +47,14 @@ export class Painter {
 
   /** Every iteration's point is kept; the charts redraw once for all of them. */
   queueCharts(points, scheduler) {
-    const { costChart, accChart, classStrip } = this.lab.w;
+    const { costChart, accChart, classStrip, score } = this.lab.w;
     this.costPoints.push(...points);
     this.normPoints.push(...points);
     scheduler.queue('grad-norms', () => this.lab.w.gradNorms.update(this.normPoints.splice(0)));
     scheduler.queue('cost-chart', () => {
       const pts = this.costPoints.splice(0);
       costChart.update(pts.map((p) => ({ x: p.iteration, y: [p.cost, p.val_cost], nfev: p.n_fev })));
+      score.update(pts);
       this.accPoints.push(...pts);
     });
     scheduler.queue('acc-chart', () => {

@@ -12,6 +12,8 @@ import { Settings } from './settings.js';
 /** Settings the page owns (never sent to the server). @type {import('./settings.js').SettingRow[]} */
 export const PAGE_SETTINGS = [
   { name: 'theme', type: 'choice', choices: ['light', 'dark'], default: 'light', label: 'Theme', page: true },
+  // presenter=1: one 1280x720 screen for a class (diagram, cost curve, pad), large type
+  { name: 'presenter', type: 'choice', choices: ['0', '1'], default: '0', label: 'Presenter mode', page: true },
 ];
 
 /** State + URL + subscribers. */

@@ -4,7 +4,14 @@
  */
 import uPlot from '../../vendor/uplot-1.6.32/uPlot.esm.js';
 
-const cssVar = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
+const cssVar = (name, fallback = '#888') => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
+
+/** The value a legend shows: the hovered point's, else the newest (no hover needed). */
+function legendValue(u, si, i) {
+  const ys = u.data[si];
+  const k = i ?? ys.length - 1;
+  return k >= 0 ? ys[k] : null;
+}
 
 /**
  * An appending chart: x is the iteration; one y series per entry of `series`.
@@ -27,37 +34,44 @@ export class StreamChart {
     this.reset();
     this._resize = new ResizeObserver(() => {
       const w = this.container.clientWidth;
-      if (this.plot && w > 0 && Math.abs(w - this.plot.width) > 1) this.plot.setSize({ width: w, height: this.options.height });
+      if (this.plot && w > 0 && Math.abs(w - this.plot.width) > 1) this.plot.setSize({ width: w, height: this.plot.height });
     });
     this._resize.observe(container);
   }
 
-  /** Forget every point and redraw empty (the plot is reused, not rebuilt). */
+  /**
+   * Forget every point and redraw empty. The plot is rebuilt: an emptied uPlot keeps
+   * the previous run's x range and ticks.
+   */
   reset() {
-    if (!this.plot) {
-      this.x = [];
-      this.nfev = [];
-      this.ys = this.options.series.map(() => []);
-      this._build();
-      return;
-    }
-    this.x.length = 0;
-    this.nfev.length = 0;
-    for (const y of this.ys) y.length = 0;
-    this.plot.setData([this.x, ...this.ys]);
-    this.container.dataset.points = String(this.x.length); // how many are drawn, for tests and tools
+    this.x = [];
+    this.nfev = [];
+    this.ys = this.options.series.map(() => []);
+    this._build();
+    this.container.dataset.points = '0'; // how many are drawn, for tests and tools
+    delete this.container.dataset.firstX;
   }
 
-  /** Rebuild with the current theme's colours, keeping the data. */
+  /** Rebuild with the current theme's colours and type size (presenter mode), keeping the data. */
   restyle() {
     this._build();
   }
 
+  /** The plot's height: the page's --chart-height when set (presenter mode), else the option. */
+  get height() {
+    return parseInt(cssVar('--chart-height', ''), 10) || this.options.height;
+  }
+
   _build() {
     if (this.plot) this.plot.destroy();
-    const { series, format, yLabel, height, yRange, log } = this.options;
+    const { series, format, yLabel, yRange, log } = this.options;
+    const height = this.height;
+    // ticks and axis labels follow the page's type size (18 px in presenter mode)
+    const px = parseInt(cssVar('--chart-font', '14px'), 10) || 14;
+    this.container.dataset.axisFont = String(px);
+    const font = `${px}px system-ui, sans-serif`;
     const axis = { stroke: cssVar('--fg-muted'), grid: { stroke: cssVar('--grid'), width: 1 }, ticks: { stroke: cssVar('--grid') },
-      font: '14px system-ui, sans-serif', labelFont: '14px system-ui, sans-serif' };
+      font, labelFont: font, labelSize: Math.round(px * 1.35) };
     const nfev = this.nfev;
     const opts = {
       width: Math.max(200, this.container.clientWidth || 400),
@@ -69,16 +83,19 @@ export class StreamChart {
       cursor: { drag: { x: false, y: false }, points: { size: 8 } },
       legend: { live: true },
       series: [
-        { label: 'iteration', value: (u, v, si, i) => (v == null ? '–' : `${v}` + (i != null && nfev[i] != null ? ` (${nfev[i]} evals)` : '')) },
+        { label: 'iteration', value: (u, v, si, i) => {
+          const k = i ?? u.data[0].length - 1;
+          return k < 0 ? '–' : `${u.data[0][k]}` + (nfev[k] != null ? ` (${nfev[k]} evals)` : '');
+        } },
         ...series.map((s) => ({
           label: s.label, stroke: cssVar(s.color), width: 2.5, dash: s.dash, spanGaps: true,
           // dots while there are few points, so iteration 1 is visible at all
           points: { show: (u) => u.data[0].length < 40, size: 6 },
-          value: (u, v) => (v == null ? '–' : format(v)),
+          value: (u, v, si, i) => { const y = legendValue(u, si, i); return y == null ? '–' : format(y); },
         })),
       ],
       // iterations are whole numbers: no 1.5 ticks
-      axes: [{ ...axis, label: 'iteration', labelSize: 18, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }, { ...axis, label: yLabel, labelSize: 18, size: 56, ...(this.options.axisFormat ? { values: (u, vals) => vals.map(this.options.axisFormat) } : {}) }],
+      axes: [{ ...axis, label: 'iteration', size: Math.round(px * 2.4), incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }, { ...axis, label: yLabel, size: Math.round(px * 4), ...(this.options.axisFormat ? { values: (u, vals) => vals.map(this.options.axisFormat) } : {}) }],
     };
     this.plot = new uPlot(opts, [this.x, ...this.ys], this.container);
   }
@@ -94,7 +111,10 @@ export class StreamChart {
       this.nfev.push(p.nfev ?? null);
       p.y.forEach((v, k) => this.ys[k].push(v ?? null));
     }
-    this.plot.setData([this.x, ...this.ys]);    this.container.dataset.points = String(this.x.length);
+    this.plot.setData([this.x, ...this.ys]);
+    if (this.plot.legend.idx == null) this.plot.setLegend(); // no hover: the legend shows the newest values
+    this.container.dataset.points = String(this.x.length);
+    this.container.dataset.firstX = String(this.x[0]);
   }
 
   /** Number of points held. @returns {number} */

@@ -18,6 +18,7 @@ export class GradientCheck {
   constructor(box, options) {
     this.button = box.querySelector('#gradient-check');
     this.result = box.querySelector('#gradient-result');
+    this.hint = this.result.textContent; // what the check does, shown until there is an answer
     this.select = el('select', { id: 'gradient-variant', 'aria-label': 'Which backprop to check' },
       [el('option', { value: 'correct', text: 'Real backprop' })]);
     this.about = el('p', { class: 'hint', id: 'variant-about' });
@@ -88,6 +89,14 @@ export class GradientCheck {
       el('thead', {}, [el('tr', {}, [el('th', { text: 'weight' }), el('th', { text: 'numeric' }), el('th', { text: 'backprop' })])]),
       el('tbody', {}, rows),
     ]);
+  }
+
+  /** A new run or data set: the previous answer goes, the explanation comes back. */
+  reset() {
+    this.result.className = 'hint';
+    delete this.result.dataset.verdict;
+    this.result.textContent = this.hint;
+    this.table.replaceChildren();
   }
 
   showError(text) {

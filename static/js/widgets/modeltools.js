@@ -14,6 +14,8 @@ export class ModelTools {
     const $ = (id) => container.querySelector(`#${id}`);
     this.els = { check: $('gradient-check'), checkResult: $('gradient-result'), name: $('model-name'), save: $('save-model'), saveResult: $('save-result') };
     this.check = new GradientCheck(this.els.check.parentElement, { onCheck: options.onCheck });
+    // the explanation a save answer replaces, shown again for a new run
+    this.saveHint = [...this.els.saveResult.childNodes].map((n) => n.cloneNode(true));
     this.els.save.addEventListener('click', () => {
       this.els.saveResult.textContent = 'Saving…';
       options.onSave(this.els.name.value.trim());
@@ -43,6 +45,17 @@ export class ModelTools {
     link.textContent = `Download ${name}.npz`;
     link.setAttribute('download', `${name}.npz`);
     this.els.saveResult.replaceChildren('Saved on the server. ', link);
+  }
+
+  /** The name an empty field saves under (it follows the data set and the layers). @param {string} name */
+  setPlaceholder(name) {
+    this.els.name.placeholder = name;
+  }
+
+  /** Forget the previous run's answers: the explanations come back. */
+  reset() {
+    this.check.reset();
+    this.els.saveResult.replaceChildren(...this.saveHint.map((n) => n.cloneNode(true)));
   }
 
   /** Saving failed. @param {string} text */

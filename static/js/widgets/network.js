@@ -8,6 +8,33 @@ import { layoutNetwork, topEdges, edgeBudget, hitUnit } from '../netlayout.js';
 import { THEMES, sequential, css } from '../colors.js';
 import { fitCanvas, themeName } from './canvas.js';
 
+const LABEL_WIDTH = 112; // room on the right for the class labels
+const MIN_FONT = 11;
+
+/** A CSS variable of the page in px (the diagram's type size and height follow presenter mode). */
+function cssPx(name, fallback) {
+  return parseFloat(getComputedStyle(document.documentElement).getPropertyValue(name)) || fallback;
+}
+
+/**
+ * The layer captions, on one line or as name over size when one line is wider than
+ * a column's slot; the font shrinks (not below MIN_FONT) when even that does not fit.
+ * @param {CanvasRenderingContext2D} ctx @param {string[][]} parts per layer [name, size]
+ * @param {number} slot width per layer @param {number} font px
+ * @returns {{lines: string[][], font: number}}
+ */
+export function fitCaptions(ctx, parts, slot, font) {
+  const widest = (lines, f) => {
+    ctx.font = `${f}px system-ui, sans-serif`;
+    return Math.max(...lines.flat().map((t) => ctx.measureText(t).width));
+  };
+  const one = parts.map((p) => [p.join(' ')]);
+  if (widest(one, font) <= slot - 10) return { lines: one, font };
+  let f = font;
+  while (f > MIN_FONT && widest(parts, f) > slot - 10) f -= 1;
+  return { lines: parts, font: f };
+}
+
 /** Units coloured by activation and the strongest weights as edges, on two stacked canvases. */
 export class NetworkDiagram {
   /**
@@ -103,7 +130,7 @@ export class NetworkDiagram {
   /** Redraw everything (called once per animation frame at most by main.js). */
   draw() {
     const width = this.width;
-    const height = this.options.height;
+    const height = cssPx('--diagram-height', this.options.height);
     const ctx = fitCanvas(this.canvas, width, height);
     if (this.container.style.height !== `${height}px`) this.container.style.height = `${height}px`;
     const pal = THEMES[themeName()];
@@ -118,7 +145,12 @@ export class NetworkDiagram {
       return;
     }
     const { layerSizes, imageShape, classNames } = this.structure;
-    const layout = layoutNetwork(layerSizes, { width, height, imageShape, labelWidth: 112 });
+    this.font = cssPx('--diagram-font', 15);
+    this.labelBoxes = [];
+    const L = layerSizes.length;
+    const captions = fitCaptions(ctx, this._captionParts(), (width - 24 - LABEL_WIDTH) / L, this.font);
+    const captionHeight = captions.lines[0].length * Math.round(captions.font * 1.2) + 4;
+    const layout = layoutNetwork(layerSizes, { width, height, imageShape, labelWidth: LABEL_WIDTH, captionHeight });
     this.layout = layout;
     const key = [this.edges, width, height, themeName()];
     if (!this.edgeKey || key.some((k, i) => k !== this.edgeKey[i])) {
@@ -129,7 +161,26 @@ export class NetworkDiagram {
     }
     layout.layers.forEach((layer, l) => this._drawLayer(ctx, layer, l, pal));
     this._drawOutputLabels(ctx, layout.layers[layout.layers.length - 1], classNames || [], pal);
-    this._drawCaptions(ctx, layout, pal, height);
+    this._drawCaptions(ctx, layout, pal, height, captions);
+    this._publishLabels();
+  }
+
+  /** The drawn labels' boxes and smallest type size, on the container for tests and tools. */
+  _publishLabels() {
+    const fonts = this.labelBoxes.map((b) => b.font);
+    this.container.dataset.labelFont = String(fonts.length ? Math.min(...fonts) : this.font);
+    this.container.dataset.labelBoxes = JSON.stringify(this.labelBoxes.map(({ text, x, y, w, h }) => ({ text, x: Math.round(x), y: Math.round(y), w: Math.round(w), h: Math.round(h) })));
+  }
+
+  /** Draw a label and keep its box. @param {'left'|'right'|'center'} align @param {'middle'|'bottom'} baseline */
+  _label(ctx, text, x, y, font, align, baseline) {
+    ctx.textAlign = align;
+    ctx.textBaseline = baseline;
+    ctx.fillText(text, x, y);
+    const w = ctx.measureText(text).width, h = font * 1.15;
+    const left = align === 'left' ? x : align === 'right' ? x - w : x - w / 2;
+    const top = baseline === 'middle' ? y - h / 2 : y - h;
+    this.labelBoxes.push({ text, x: left, y: top, w, h, font });
   }
 
   _drawEdges(ctx, layout, pal) {
@@ -227,10 +278,8 @@ export class NetworkDiagram {
     // 2-D toy inputs: name the coordinates
     if (l === 0 && layer.kind === 'column' && layer.n <= 3) {
       ctx.fillStyle = css(pal.ink);
-      ctx.font = '14px system-ui, sans-serif';
-      ctx.textAlign = 'right';
-      ctx.textBaseline = 'middle';
-      for (let i = 0; i < layer.n; i++) ctx.fillText(`x${'₁₂₃'[i]}`, layer.pos[2 * i] - r - 6, layer.pos[2 * i + 1]);
+      ctx.font = `${this.font}px system-ui, sans-serif`;
+      for (let i = 0; i < layer.n; i++) this._label(ctx, `x${'₁₂₃'[i]}`, layer.pos[2 * i] - r - 6, layer.pos[2 * i + 1], this.font, 'right', 'middle');
     }
   }
 
@@ -238,9 +287,9 @@ export class NetworkDiagram {
     const probs = this.probabilities || this._act(this.structure.layerSizes.length - 1);
     let best = -1;
     if (probs) for (let i = 0; i < probs.length; i++) if (best < 0 || probs[i] > probs[best]) best = i;
-    const fontSize = Math.max(11, Math.min(16, layer.size * 0.9 || 14));
-    ctx.textAlign = 'left';
-    ctx.textBaseline = 'middle';
+    // as large as the page's diagram type, unless the outputs stand closer than that
+    const spacing = layer.n > 1 ? layer.pos[3] - layer.pos[1] : 2 * this.font;
+    const fontSize = Math.round(Math.max(MIN_FONT, Math.min(this.font + 1, spacing * 0.85)));
     const right = layer.x + layer.w + 8;
     for (let i = 0; i < layer.n; i++) {
       const y = layer.pos[2 * i + 1];
@@ -249,22 +298,25 @@ export class NetworkDiagram {
       const name = classNames[i] ?? String(i);
       ctx.font = `${i === best ? '700 ' : ''}${fontSize}px system-ui, sans-serif`;
       ctx.fillStyle = css(pal.ink, i === best ? 1 : 0.75);
-      ctx.fillText(probs ? `${name}  ${probs[i].toFixed(2)}` : name, x, y);
+      this._label(ctx, probs ? `${name}  ${probs[i].toFixed(2)}` : name, x, y, fontSize, 'left', 'middle');
     }
   }
 
-  _drawCaptions(ctx, layout, pal, height) {
-    const L = layout.layers.length;
-    ctx.fillStyle = css(pal.ink, 0.7);
-    ctx.font = '15px system-ui, sans-serif';
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'bottom';
+  /** Each layer's caption as [name, size]. */
+  _captionParts() {
+    const { layerSizes, imageShape } = this.structure;
+    const L = layerSizes.length;
+    return layerSizes.map((n, l) => (l === 0 ? ['input', imageShape && imageShape[0] * imageShape[1] === n ? `${imageShape[0]}×${imageShape[1]}` : `${n}`]
+      : l === L - 1 ? ['output', `${n}`] : ['hidden', `${n}`]));
+  }
+
+  _drawCaptions(ctx, layout, pal, height, { lines, font }) {
+    ctx.fillStyle = css(pal.ink, 0.85);
+    ctx.font = `${font}px system-ui, sans-serif`;
+    const lineHeight = Math.round(font * 1.2);
     layout.layers.forEach((layer, l) => {
-      const shape = this.structure.imageShape;
-      let what = l === 0 ? (layer.kind === 'image' ? `input ${shape[0]}×${shape[1]}` : `input ${layer.n}`)
-        : l === L - 1 ? `output ${layer.n} (activation)` : `hidden ${layer.n}`;
-      if (ctx.measureText(what).width > layout.width / L) what = what.replace(' (activation)', ''); // many layers: no room
-      ctx.fillText(what, layer.x + layer.w / 2, height - 2);
+      const rows = lines[l];
+      rows.forEach((text, k) => this._label(ctx, text, layer.x + layer.w / 2, height - 2 - (rows.length - 1 - k) * lineHeight, font, 'center', 'bottom'));
     });
   }
 

@@ -23,7 +23,8 @@ export class PhaseDiagram {
    */
   constructor(container, options = {}) {
     this.container = container;
-    this.height = options.height || 340;
+    this.options = { height: 340, ...options };
+    this.height = this.options.height;
     this.canvas = container.appendChild(document.createElement('canvas'));
     this.canvas.className = 'net-phase';
     this.canvas.setAttribute('role', 'img');
@@ -35,6 +36,11 @@ export class PhaseDiagram {
       const w = Math.round(entries[entries.length - 1].contentRect.width);
       if (w > 0 && w !== this.width) { this.width = w; if (this.phase) this.draw(); }
     }).observe(container);
+  }
+
+  /** A font size, at least the page's minimum for the diagram (18 px in presenter mode). */
+  _px(n) {
+    return Math.max(n, this.minFont || 0);
   }
 
   /** Back to the live diagram. */
@@ -64,7 +70,12 @@ export class PhaseDiagram {
 
   draw() {
     if (!this.phase || !this.data) return;
-    const { width, height } = this;
+    // presenter mode: the live diagram's height and at least its type size (CSS variables)
+    const root = getComputedStyle(document.documentElement);
+    this.minFont = parseFloat(root.getPropertyValue('--diagram-min-font')) || 0;
+    const height = parseFloat(root.getPropertyValue('--diagram-height')) || this.options.height;
+    this.height = height;
+    const { width } = this;
     const ctx = fitCanvas(this.canvas, width, height);
     const pal = THEMES[themeName()];
     ctx.fillStyle = css(pal.paper);
@@ -177,7 +188,7 @@ export class PhaseDiagram {
     if (this.phase === 'backward' && l > 0) text = `δ(${n})  |δ| ≤ ${fmt(scale, 3)}`;
     if (this.phase === 'update') text = l < L - 1 && this.edges?.[l] ? `Θ(${n}): ±${fmt(this.edges[l].scale, 2)}` : '';
     ctx.fillStyle = css(pal.ink, 0.8);
-    ctx.font = '14px system-ui, sans-serif';
+    ctx.font = `${this._px(14)}px system-ui, sans-serif`;
     ctx.textAlign = 'center';
     ctx.textBaseline = 'bottom';
     const x = this.phase === 'update' && l < L - 1 ? (layer.x + layer.w / 2 + this.layout.layers[l + 1].x) / 2 + 10 : layer.x + layer.w / 2;
@@ -195,15 +206,15 @@ export class PhaseDiagram {
     const font = Math.max(12, Math.min(15, layer.size * 0.9));
     ctx.textBaseline = 'middle';
     const cols = this._outputColumns(out);
-    ctx.font = `600 ${Math.min(13, font)}px system-ui, sans-serif`;
+    ctx.font = `600 ${this._px(Math.min(13, font))}px system-ui, sans-serif`;
     ctx.fillStyle = css(pal.ink, 0.7);
     ctx.textAlign = 'left';
-    const W = 64;
+    const W = Math.round(64 * this._px(font) / font); // the columns widen with presenter mode's type
     cols.forEach((c, j) => ctx.fillText(c.head, x0 + 30 + j * W, layer.pos[1] - layer.size / 2 - 8));
     for (let i = 0; i < layer.n; i++) {
       const y = layer.pos[2 * i + 1];
       const isTarget = exp.target[i] === 1;
-      ctx.font = `${isTarget ? '700 ' : ''}${font}px system-ui, sans-serif`;
+      ctx.font = `${isTarget ? '700 ' : ''}${this._px(font)}px system-ui, sans-serif`;
       ctx.fillStyle = css(pal.ink);
       ctx.textAlign = 'left';
       ctx.fillText(names[i] ?? String(i), x0, y);
@@ -249,7 +260,7 @@ export class PhaseDiagram {
   _drawBand(ctx, pal, exp) {
     ctx.textBaseline = 'middle';
     ctx.textAlign = 'left';
-    ctx.font = '14px system-ui, sans-serif';
+    ctx.font = '14px system-ui, sans-serif'; // its sentences are as wide as the diagram at 14 px
     ctx.fillStyle = css(pal.ink);
     const y = 16;
     if (this.phase === 'forward' || this.phase === 'cost') {

@@ -56,6 +56,13 @@ export class SettingsForm {
       if (active && form.contains(active) && active.tagName === 'INPUT') active.dispatchEvent(new Event('change'));
       options.onSubmit();
     });
+    // Enter in a field trains: the form has no submit button, so the browser would not submit it
+    form.addEventListener('keydown', (e) => {
+      const t = e.target;
+      if (e.key !== 'Enter' || e.isComposing || !(t.tagName === 'SELECT' || (t.tagName === 'INPUT' && !/^(checkbox|radio|button)$/.test(t.type)))) return;
+      e.preventDefault();
+      form.requestSubmit();
+    });
   }
 
   /**
@@ -242,7 +249,14 @@ export class SettingsForm {
 
   /** During a run the train settings are fixed (the live ones stay editable). @param {boolean} active */
   setRunActive(active) {
-    this.groups.train.querySelectorAll('input, select, button').forEach((i) => { i.disabled = active; });
+    // typed fields turn read-only rather than disabled: a disabled field drops the focus
+    // (Enter in a field trains, and the focus stays there)
+    this.groups.train.querySelectorAll('input, select, button').forEach((i) => {
+      if (i.tagName === 'INPUT' && i.type !== 'checkbox') {
+        i.readOnly = active;
+        i.setAttribute('aria-disabled', String(active));
+      } else i.disabled = active;
+    });
   }
 }
 

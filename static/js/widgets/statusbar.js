@@ -14,12 +14,18 @@ export function formatCost(c) {
 export class StatusBar {
   /**
    * @param {HTMLElement} container the header holding the readouts
-   * @param {{onToggleTheme?: () => void}} [options]
+   * @param {{onToggleTheme?: () => void, onTogglePresenter?: () => void}} [options]
    */
   constructor(container, options = {}) {
     const $ = (id) => container.querySelector(`#${id}`);
-    this.els = { iteration: $('iteration'), cost: $('cost'), accuracy: $('accuracy'), state: $('run-state'), status: $('status'), theme: $('theme-toggle') };
+    this.els = { iteration: $('iteration'), cost: $('cost'), accuracy: $('accuracy'), state: $('run-state'), status: $('status'), theme: $('theme-toggle'), presenter: $('presenter-toggle') };
     this.els.theme.addEventListener('click', () => options.onToggleTheme?.());
+    this.els.presenter.addEventListener('click', () => options.onTogglePresenter?.());
+  }
+
+  /** Show whether presenter mode is on. @param {boolean} on */
+  setPresenter(on) {
+    this.els.presenter.setAttribute('aria-pressed', String(on));
   }
 
   /** Show a status sentence (an error in the error style). @param {string} text @param {boolean} [isError] */
