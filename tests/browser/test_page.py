@@ -237,7 +237,9 @@ def test_speed_changes_while_running_and_space_pauses(page, live_server, watch):
 
 def draw_strokes(page: Page, strokes):
     """Draw polylines given in [0, 1] pad coordinates with the mouse."""
-    box = page.get_by_label(re.compile("draw", re.I)).and_(page.locator("canvas")).bounding_box()
+    pad = page.get_by_label(re.compile("draw", re.I)).and_(page.locator("canvas"))
+    pad.scroll_into_view_if_needed()  # as a person scrolls to it (on a phone it is below the run)
+    box = pad.bounding_box()
     for stroke in strokes:
         x0, y0 = stroke[0]
         page.mouse.move(box["x"] + x0 * box["width"], box["y"] + y0 * box["height"])
