@@ -40,16 +40,25 @@ export class StreamChart {
   }
 
   /**
-   * Forget every point and redraw empty. The plot is rebuilt: an emptied uPlot keeps
-   * the previous run's x range and ticks.
+   * Forget every point and redraw empty. An emptied uPlot keeps the previous run's x
+   * range and ticks, so the plot is rebuilt too, in a frame of its own rather than in
+   * the task of the click that started the run.
    */
   reset() {
-    this.x = [];
-    this.nfev = [];
-    this.ys = this.options.series.map(() => []);
-    this._build();
     this.container.dataset.points = '0'; // how many are drawn, for tests and tools
     delete this.container.dataset.firstX;
+    if (!this.plot) {
+      this.x = [];
+      this.nfev = [];
+      this.ys = this.options.series.map(() => []);
+      this._build();
+      return;
+    }
+    this.x.length = 0;
+    this.nfev.length = 0;
+    for (const y of this.ys) y.length = 0;
+    this.plot.setData([this.x, ...this.ys]);
+    if (!this._rebuild) this._rebuild = requestAnimationFrame(() => { this._rebuild = 0; this._build(); });
   }
 
   /** Rebuild with the current theme's colours and type size (presenter mode), keeping the data. */
