@@ -185,6 +185,8 @@ MALFORMED = {
     "predict": {"type": "predict", "vector": "x", "request_id": 9},
     "gradient_check": {"type": "gradient_check", "run_id": ["a"]},
     "save": {"type": "save", "name": "../../etc/passwd"},
+    "history": {"type": "history", "run_id": "no such run"},
+    "weights_at": {"type": "weights_at", "iteration": -1},
 }
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .. import protocol
 from ..threads import TrainingSlots
+from .history import DEFAULT_BYTES_PER_RUN, DEFAULT_BYTES_PER_SERVER, HistoryPool
 
 
 class Lab:
@@ -15,7 +16,8 @@ class Lab:
 
     def __init__(self, limits: protocol.Limits, slots: TrainingSlots, models_dir,
                  max_active_runs=2, max_kept_runs=8, max_misclassified=100,
-                 max_run_seconds=None):
+                 max_run_seconds=None, history_bytes_per_run=DEFAULT_BYTES_PER_RUN,
+                 history_bytes_per_server=DEFAULT_BYTES_PER_SERVER):
         self.limits = limits
         self.max_run_seconds = max_run_seconds  # of computing (pauses and delays excluded)
         self.slots = slots
@@ -23,6 +25,7 @@ class Lab:
         self.max_active_runs = max_active_runs
         self.max_kept_runs = max_kept_runs
         self.max_misclassified = max_misclassified
+        self.history = HistoryPool(history_bytes_per_server, history_bytes_per_run)
         self._catalog = None
         self._splits = collections.OrderedDict()
         self._splits_lock = threading.Lock()
@@ -39,7 +42,8 @@ class Lab:
                    int(config["MAX_ACTIVE_RUNS_PER_CONNECTION"]),
                    int(config["MAX_KEPT_RUNS_PER_CONNECTION"]),
                    int(config["MAX_MISCLASSIFIED"]),
-                   float(config["MAX_RUN_SECONDS"]) or None)
+                   float(config["MAX_RUN_SECONDS"]) or None,
+                   int(config["HISTORY_BYTES_PER_RUN"]), int(config["HISTORY_BYTES_PER_SERVER"]))
 
     def catalog(self) -> list[dict]:
         """``list_datasets()``, computed once."""

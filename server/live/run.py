@@ -19,6 +19,7 @@ import numpy as np
 from .. import protocol
 from ..core.maths import forward
 from ..core.metrics import confusion_matrix
+from ..core.optimizers import full_batch_evaluations
 from ..network import NeuralNetwork
 from ..protocol import ProtocolError
 from ..threads import Busy, Cancelled
@@ -59,6 +60,8 @@ class Run:
         self.classes = None
         self.latest_thetas = None        # a copy, updated every iteration
         self.history = []                # every iteration's scalars, for replay
+        self.timeline = self.lab.history.timeline()  # kept weights (live/history.py)
+        self.race_id = None              # set for a contender of a race (live/race.py)
         self.result = None               # the `done` message once finished
         self._cond = threading.Condition()
         self._paused = False
@@ -68,7 +71,9 @@ class Run:
         self._last_evaluation = -1e9
         self.streaming_time = 0.0        # s the worker spent streaming (not waiting)
         self.compute_time = 0.0          # s of training, pauses and speed delays excluded
+        self.cpu_time = 0.0              # CPU s of the worker thread while computing
         self._busy_since = None
+        self._cpu_since = None
         self.timed_out = False
         self.thread = threading.Thread(target=self._work, name=f"train-{self.id}",
                                        daemon=True)
@@ -132,6 +137,7 @@ class Run:
         now = time.perf_counter()
         if self._busy_since is not None:
             self.compute_time += now - self._busy_since
+            self.cpu_time += time.thread_time() - self._cpu_since
         cap = self.lab.max_run_seconds
         if cap and self.compute_time > cap:
             self.timed_out = True
@@ -148,15 +154,28 @@ class Run:
                              key=("evaluation", self.id))
         self.streaming_time += time.perf_counter() - now
         self._wait_while_paused()
-        self._busy_since = time.perf_counter()
+        self._resume_clocks()
         return self._stop.is_set()
 
+    def _resume_clocks(self):
+        self._busy_since = time.perf_counter()
+        self._cpu_since = time.thread_time()
+
+    def _counts(self, n_fev) -> dict:
+        """The CPU seconds so far and ``n_fev`` in full-batch equivalents."""
+        p = self.params
+        return {"cpu_time": round(self.cpu_time, 4),
+                "n_fev_equiv": round(full_batch_evaluations(
+                    p["optimizer"], n_fev, self.n_train, p["batch_size"]), 4)}
+
     def _on_iteration(self, info):
+        self._count_compute()
         start = time.perf_counter()
         thetas = [np.array(t) for t in info.thetas]  # info's views die with the call
         self.latest_thetas = thetas
-        probe = forward(thetas, self.X_probe)[0][1:] if self.X_probe.shape[0] else []
-        scalars = protocol.iteration_scalars(info)
+        probe = self._probe(thetas)
+        self.timeline.add(info.iteration, thetas, probe or None)
+        scalars = protocol.iteration_scalars(info) | self._counts(info.n_fev)
         self.history.append(scalars)
         self.session.put(lambda: protocol.iteration(self.id, scalars, probe),
                          key=("iteration", self.id))
@@ -181,8 +200,14 @@ class Run:
                 if left <= 0 or self._stepping:
                     break
                 self._cond.wait(left)
-        self._busy_since = time.perf_counter()
+        self._resume_clocks()
         return self._stop.is_set()
+
+    def _probe(self, thetas) -> list:
+        """The probe's activations per layer (n_probe, units), rounded as they are sent."""
+        if not self.X_probe.shape[0]:
+            return []
+        return [np.round(a, 5) for a in forward(thetas, self.X_probe)[0][1:]]
 
     def _put_weights(self, iteration, thetas):
         self.session.put(lambda: protocol.encode_weights(self.id, iteration, thetas),
@@ -218,13 +243,22 @@ class Run:
         self.probe = list(p["probe"])
         self.X_probe = np.asarray(ds.X_test[self.probe], dtype=np.float64).reshape(
             len(self.probe), X.shape[1])
-        self.model = NeuralNetwork(
-            **model_params(p), max_params=self.lab.limits.max_parameters,
-            n_threads=n_threads, class_names=list(ds.class_names),
-            image_shape=None if ds.image_shape is None else tuple(ds.image_shape))
+        self.n_train = int(X.shape[0])
+        self.model = self._make_model(n_threads, y)
         if self._stop.is_set():
             self.model.stop()
         return X, y, X_val, y_val
+
+    def _make_model(self, n_threads, y):
+        """The untrained model of this run (a race's contender starts from given weights)."""
+        ds = self.dataset
+        return NeuralNetwork(
+            **model_params(self.params), max_params=self.lab.limits.max_parameters,
+            n_threads=n_threads, class_names=list(ds.class_names),
+            image_shape=None if ds.image_shape is None else tuple(ds.image_shape))
+
+    def _before_fit(self, X, y, X_val, y_val):
+        """Called between `started` and the fit (a contender streams iteration 0 here)."""
 
     def _train(self, n_threads):
         X, y, X_val, y_val = self._setup(n_threads)
@@ -243,12 +277,18 @@ class Run:
                      "n_val": 0 if X_val is None else int(X_val.shape[0]),
                      "n_test": int(ds.X_test.shape[0])},
             probe={"indices": self.probe,
-                   "labels": [np.asarray(ds.y_test)[i].item() for i in self.probe]}))
-        self._busy_since = time.perf_counter()
+                   "labels": [np.asarray(ds.y_test)[i].item() for i in self.probe]},
+            **({} if self.race_id is None else {"race_id": self.race_id})))
+        self._before_fit(X, y, X_val, y_val)
+        self._resume_clocks()
         self.model.fit(X, y, callback=self._on_iteration, X_val=X_val, y_val=y_val,
                        on_evaluation=self._on_evaluation)
+        self._count_compute()
         self.classes = self.model.classes_
         self.latest_thetas = self.model.thetas
+        # The optimizer's final point may differ from its last iteration's: it wins.
+        self.timeline.add(self.model.n_iter_, self.model.thetas,
+                          self._probe(self.model.thetas) or None)
         self._put_weights(self.model.n_iter_, self.model.thetas)
         self._finish(X, y, X_val, y_val)
 
@@ -270,7 +310,7 @@ class Run:
             self.id, reason, message,
             n_iter=int(model.n_iter_), n_fev=int(model.n_fev_),
             elapsed=round(float(model.fit_time_), 4),
-            streaming_time=round(self.streaming_time, 4),
+            streaming_time=round(self.streaming_time, 4), **self._counts(model.n_fev_),
             cost=last.get("cost"), val_cost=last.get("val_cost"),
             train_accuracy=float(model.score(X, y)),
             val_accuracy=None if X_val is None else float(model.score(X_val, y_val)),
@@ -283,6 +323,7 @@ class Run:
 
     def _publish(self, result):
         """Send `done`; under the lock so that no `state` can follow it."""
+        self.timeline.finish()
         with self._cond:
             self.result = result
             self.state = "done"
@@ -306,11 +347,27 @@ class Run:
 
     # -- the trained model ----------------------------------------------------
 
-    def predictor(self):
-        """The finished model, or one made of the newest iteration's weights."""
+    def predictor(self, iteration=None):
+        """The finished model, or one made of the newest iteration's weights.
+
+        With ``iteration``, the weights kept in the timeline at that iteration (or
+        the nearest kept one before it): see :meth:`kept_iteration`.
+        """
+        if iteration is not None:
+            return self._model_of(self.timeline.weights_at(self.kept_iteration(iteration)))
         if self.finished and self.model is not None and self.model.thetas is not None:
             return self.model
-        thetas, ds = self.latest_thetas, self.dataset
+        return self._model_of(self.latest_thetas)
+
+    def kept_iteration(self, iteration) -> int:
+        """The kept iteration that serves a request for ``iteration``: it, or the one before."""
+        kept = self.timeline.nearest(iteration)
+        if kept is None:
+            raise ProtocolError("no_model", f"run {self.id} has no weights yet", "run_id")
+        return kept
+
+    def _model_of(self, thetas):
+        ds = self.dataset
         if thetas is None or self.classes is None:
             raise ProtocolError("no_model", f"run {self.id} has no weights yet", "run_id")
         return NeuralNetwork.from_thetas(

@@ -34,6 +34,7 @@ class Session:
         "train": "_train", "pause": "_control", "resume": "_control", "step": "_control",
         "stop": "_control", "speed": "_speed", "predict": "_predict",
         "gradient_check": "_gradient_check", "save": "_save",
+        "history": "_history", "weights_at": "_weights_at",
     }
 
     def __init__(self, send, lab: Lab, name: str = "session"):
@@ -82,6 +83,7 @@ class Session:
         for run in runs:
             if run.thread.is_alive():
                 run.thread.join(JOIN_TIMEOUT)
+            self.lab.history.release(run.timeline)
         self.lab.session_closed()
 
     # -- runs --------------------------------------------------------------------
@@ -100,6 +102,7 @@ class Session:
         with self._lock:
             if self.runs.get(run.id) is run:
                 del self.runs[run.id]
+        self.lab.history.release(run.timeline)
 
     def run_finished(self, run: Run):
         """Keep at most max_kept_runs finished runs: drop the oldest."""
@@ -107,6 +110,7 @@ class Session:
             finished = [r for r in self.runs.values() if r.finished]
             for old in finished[:max(0, len(finished) - self.lab.max_kept_runs)]:
                 del self.runs[old.id]
+                self.lab.history.release(old.timeline)
 
     # -- handlers ------------------------------------------------------------------
 
@@ -148,9 +152,25 @@ class Session:
 
     def _predict(self, request):
         run = self.run(request["run_id"])
-        fields = predict(run.predictor(), request, run.dataset)
-        self.put(protocol.prediction(request["request_id"], run.id, **fields,
-                                     iteration=len(run.history)))
+        at = request.get("iteration")
+        at = len(run.history) if at is None else run.kept_iteration(at)
+        model = run.predictor(None if request.get("iteration") is None else at)
+        fields = predict(model, request, run.dataset)
+        self.put(protocol.prediction(request["request_id"], run.id, **fields, iteration=at))
+
+    def _history(self, request):
+        run = self.run(request["run_id"])
+        extra = {} if run.race_id is None else {"race_id": run.race_id}
+        self.put(protocol.history(run.id, list(run.history), run.timeline.summary(),
+                                  run.finished, request_id=request["request_id"], **extra))
+
+    def _weights_at(self, request):
+        run = self.run(request["run_id"])
+        at = run.kept_iteration(request["iteration"])
+        thetas, probe = run.timeline.weights_at(at), run.timeline.probe_at(at)
+        self.put(protocol.encode_weights(
+            run.id, at, thetas, request_id=request["request_id"],
+            probe_activations=None if probe is None else protocol.probe_rows(probe)))
 
     def _gradient_check(self, request):
         run = self.run(request["run_id"])

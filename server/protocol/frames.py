@@ -19,12 +19,17 @@ def encode(message) -> str | bytes:
     return message
 
 
-def encode_weights(run_id, iteration_number, thetas) -> bytes:
-    """The binary `weights` frame: uint32 header length, JSON header, float32 data."""
+def encode_weights(run_id, iteration_number, thetas, **extra) -> bytes:
+    """The binary `weights` frame: uint32 header length, JSON header, float32 data.
+
+    ``extra`` adds header fields (a `weights_at` reply's `request_id` and
+    `probe_activations`).
+    """
     arrays = [np.ascontiguousarray(t, dtype="<f4") for t in thetas]
     header = json.dumps({"type": "weights", "run_id": run_id,
                          "iteration": int(iteration_number), "dtype": "float32",
-                         "shapes": [list(a.shape) for a in arrays]}).encode()
+                         "shapes": [list(a.shape) for a in arrays], **extra},
+                        separators=(",", ":"), allow_nan=False).encode()
     header += b" " * (-len(header) % 4)
     return b"".join([struct.pack("<I", len(header)), header, *(a.tobytes() for a in arrays)])
 

@@ -39,9 +39,10 @@ def ready(limits: Limits, datasets: list, models_dir_writable: bool = True) -> d
             "optimizers": optimizers_json(), "can_save": models_dir_writable}
 
 
-def started(run_id, layer_sizes, params: dict, dataset: dict, probe: dict) -> dict:
+def started(run_id, layer_sizes, params: dict, dataset: dict, probe: dict, **extra) -> dict:
+    """A run began; ``extra``: `race_id` for a race's contender, `opened` for a saved run."""
     return {"type": "started", "run_id": run_id, "layer_sizes": [int(n) for n in layer_sizes],
-            "params": params, "dataset": dataset, "probe": probe}
+            "params": params, "dataset": dataset, "probe": probe, **extra}
 
 
 def iteration_scalars(info) -> dict:
@@ -62,13 +63,9 @@ def iteration(run_id, info, probe_activations) -> dict:
     ``probe_activations[layer]`` is (n_probe, units) for the hidden and output layers.
     """
     scalars = info if isinstance(info, dict) else iteration_scalars(info)
-    n_probe = len(probe_activations[0]) if len(probe_activations) else 0
-    return {
-        "type": "iteration", "run_id": run_id, **scalars,
-        # [probe sample][layer (hidden..., output)][unit]
-        "probe_activations": [[rounded(layer[i]) for layer in probe_activations]
-                              for i in range(n_probe)],
-    }
+    # [probe sample][layer (hidden..., output)][unit]
+    return {"type": "iteration", "run_id": run_id, **scalars,
+            "probe_activations": probe_rows(probe_activations)}
 
 
 def evaluation(run_id, n_fev, cost) -> dict:
@@ -107,6 +104,27 @@ def saved(run_id, name) -> dict:
     return {"type": "saved", "run_id": run_id, "name": name}
 
 
+HISTORY_METRICS = ("iteration", "n_fev", "n_fev_equiv", "cpu_time", "cost", "val_cost",
+                   "train_accuracy", "val_accuracy", "grad_norm", "elapsed")
+
+
+def history(run_id, scalars: list[dict], timeline: dict, finished: bool, **extra) -> dict:
+    """A run's every iteration as columns, and which iterations have kept weights.
+
+    ``scalars`` are the runs's iteration dicts; ``timeline`` is
+    ``Timeline.summary()`` (``kept``, ``stride``, ``bytes``, ``budget_bytes``).
+    """
+    columns = {name: [s.get(name) for s in scalars] for name in HISTORY_METRICS}
+    return {"type": "history", "run_id": run_id, "metrics": columns, **timeline,
+            "finished": bool(finished), **extra}
+
+
+def probe_rows(probe_activations) -> list:
+    """``[layer][probe sample, unit]`` → ``[probe sample][layer][unit]``, as `iteration` sends."""
+    n_probe = len(probe_activations[0]) if len(probe_activations) else 0
+    return [[rounded(layer[i]) for layer in probe_activations] for i in range(n_probe)]
+
+
 def error(code, message, field=None, request_type=None, request_id=None, **extra) -> dict:
     """A refused request; ``extra`` adds documented fields (the `run_id` of a busy run)."""
     assert code in ERROR_CODES, code
@@ -134,6 +152,7 @@ SERVER_MESSAGES = {
     "prediction": prediction,
     "gradient_check_result": gradient_check_result,
     "saved": saved,
+    "history": history,
     "error": error,
     "weights": encode_weights,
 }

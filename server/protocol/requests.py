@@ -191,8 +191,29 @@ def _vector(value) -> np.ndarray:
 
 def validate_predict(msg: dict, limits: Limits) -> dict:
     r = Reader(msg)
-    out = {"type": "predict", "request_id": r.request_id(), "run_id": r.ident("run_id")}
+    out = {"type": "predict", "request_id": r.request_id(), "run_id": r.ident("run_id"),
+           "iteration": r.int("iteration", 0, MAX_ITERATION)}
     out.update(validate_predict_input(msg, limits, r))
+    r.finish()
+    return out
+
+
+MAX_ITERATION = 10**9
+
+
+def validate_history(msg: dict, limits: Limits) -> dict:
+    """`history`: a run's metrics and kept iterations."""
+    r = Reader(msg)
+    out = {"type": "history", "run_id": r.ident("run_id"), "request_id": r.request_id()}
+    r.finish()
+    return out
+
+
+def validate_weights_at(msg: dict, limits: Limits) -> dict:
+    """`weights_at`: the weights of a run at one (kept) iteration."""
+    r = Reader(msg)
+    out = {"type": "weights_at", "run_id": r.ident("run_id"), "request_id": r.request_id(),
+           "iteration": r.int("iteration", 0, MAX_ITERATION, required=True)}
     r.finish()
     return out
 
@@ -207,4 +228,6 @@ CLIENT_MESSAGES = {
     "predict": validate_predict,
     "gradient_check": validate_control,
     "save": validate_save,
+    "history": validate_history,
+    "weights_at": validate_weights_at,
 }
