@@ -187,6 +187,7 @@ MALFORMED = {
     "save": {"type": "save", "name": "../../etc/passwd"},
     "history": {"type": "history", "run_id": "no such run"},
     "weights_at": {"type": "weights_at", "iteration": -1},
+    "race": {"type": "race", "optimizers": ["TNC", "nope"]},
 }
 
 

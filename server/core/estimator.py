@@ -336,6 +336,7 @@ class NeuralNetwork:
         if model.classes_.shape != (p,):
             raise ValueError(f"classes must list {p} labels, one per output unit")
         model.cost_history_, model.val_cost_history_ = [], []
+        model.train_accuracy_history_, model.val_accuracy_history_ = [], []  # warm_start fits
         model.n_iter_ = model.n_fev_ = 0
         return model
 

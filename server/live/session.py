@@ -21,6 +21,7 @@ from ..protocol import ProtocolError
 from .lab import Lab
 from .outbox import JOIN_TIMEOUT, Outbox
 from .prediction import predict
+from .race import Race
 from .run import Run
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class Session:
         "train": "_train", "pause": "_control", "resume": "_control", "step": "_control",
         "stop": "_control", "speed": "_speed", "predict": "_predict",
         "gradient_check": "_gradient_check", "save": "_save",
-        "history": "_history", "weights_at": "_weights_at",
+        "history": "_history", "weights_at": "_weights_at", "race": "_race",
     }
 
     def __init__(self, send, lab: Lab, name: str = "session"):
@@ -115,6 +116,38 @@ class Session:
     # -- handlers ------------------------------------------------------------------
 
     def _train(self, request):
+        info = self._check_train(request)
+        with self._lock:
+            if request["run_id"] in self.runs:
+                raise protocol.invalid("run_id", f"{request['run_id']!r} is already used "
+                                       "on this connection")
+            self._check_room()
+            run = Run(self, request, info)
+            self.runs[run.id] = run
+        run.thread.start()
+
+    def _race(self, request):
+        self._check_train(request)
+        with self._lock:
+            self._check_room()
+            race = Race(self, request)
+            for run in race.runs:
+                self.runs[run.id] = run
+        self.put(protocol.race_started(race.id, [
+            {"run_id": run.id, "optimizer": run.params["optimizer"]} for run in race.runs]))
+        race.thread.start()
+
+    def _check_room(self):
+        """Refuse a new training past max_active_runs (a race counts as one)."""
+        lab = self.lab
+        active = len({r.race_id or r.id for r in self.runs.values() if not r.finished})
+        if active >= lab.max_active_runs:
+            raise ProtocolError("busy", f"{active} runs are already training on this "
+                                f"connection (at most {lab.max_active_runs}); stop one "
+                                "first")
+
+    def _check_train(self, request):
+        """Check what a `train` (or `race`) asks against the data set; return its info."""
         lab = self.lab
         info = lab.dataset_info(request["dataset"])
         n_features = int(info["n_features"])
@@ -129,18 +162,7 @@ class Session:
         for i in request["probe"]:
             if i >= n_test:
                 raise protocol.invalid("probe", f"index {i} is out of range [0, {n_test - 1}]")
-        with self._lock:
-            if request["run_id"] in self.runs:
-                raise protocol.invalid("run_id", f"{request['run_id']!r} is already used "
-                                       "on this connection")
-            active = sum(not r.finished for r in self.runs.values())
-            if active >= lab.max_active_runs:
-                raise ProtocolError("busy", f"{active} runs are already training on this "
-                                    f"connection (at most {lab.max_active_runs}); stop one "
-                                    "first")
-            run = Run(self, request, info)
-            self.runs[run.id] = run
-        run.thread.start()
+        return info
 
     def _control(self, request):
         run = self.run(request["run_id"])

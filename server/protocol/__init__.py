@@ -29,6 +29,8 @@ from .messages import (
     iteration_scalars,
     prediction,
     probe_rows,
+    race_done,
+    race_started,
     ready,
     rounded,
     saved,
@@ -58,7 +60,8 @@ __all__ = [
     "PROTOCOL_VERSION", "RUN_STATES", "SERVER_MESSAGES", "SPLITS", "Limits", "ProtocolError",
     "decode", "decode_weights", "done", "encode", "encode_weights", "error", "error_from",
     "evaluation", "gradient_check_result", "history", "invalid", "is_ident", "iteration",
-    "iteration_scalars", "model_name", "parse", "prediction", "probe_rows", "ready", "rounded",
+    "iteration_scalars", "model_name", "parse", "prediction", "probe_rows", "race_done",
+    "race_started", "ready", "rounded",
     "saved", "settings", "started", "state", "validate_control", "validate_predict",
     "validate_predict_input", "validate_save", "validate_speed", "validate_train",
 ]

@@ -119,6 +119,18 @@ def history(run_id, scalars: list[dict], timeline: dict, finished: bool, **extra
             "finished": bool(finished), **extra}
 
 
+def race_started(race_id, contenders: list[dict]) -> dict:
+    """A race was accepted: its contenders' ``{"run_id", "optimizer"}``, in racing order."""
+    return {"type": "race_started", "race_id": race_id, "contenders": contenders}
+
+
+def race_done(race_id, results: list[dict], same_start) -> dict:
+    """Every contender finished: one row each; ``same_start`` is the largest difference
+    between two contenders' initial weights (0.0; None if none started)."""
+    return {"type": "race_done", "race_id": race_id, "results": results,
+            "same_start": same_start}
+
+
 def probe_rows(probe_activations) -> list:
     """``[layer][probe sample, unit]`` → ``[probe sample][layer][unit]``, as `iteration` sends."""
     n_probe = len(probe_activations[0]) if len(probe_activations) else 0
@@ -153,6 +165,8 @@ SERVER_MESSAGES = {
     "gradient_check_result": gradient_check_result,
     "saved": saved,
     "history": history,
+    "race_started": race_started,
+    "race_done": race_done,
     "error": error,
     "weights": encode_weights,
 }

@@ -16,7 +16,7 @@ import numpy as np
 from .errors import ProtocolError, invalid
 from .limits import Limits
 from .reader import NAME_RE, Reader
-from .settings import Setting, wire_settings
+from .settings import SETTING, Setting, wire_settings
 
 IMAGE_FORMATS = {"gray8": 1, "rgba8": 4}
 SPLITS = ("train", "test")
@@ -89,6 +89,24 @@ def validate_train(msg: dict, limits: Limits) -> dict:
     out = {"type": "train"}
     for s in wire_settings():
         out[s.name] = _read_setting(r, s, limits)
+    r.finish()
+    return out
+
+
+def validate_race(msg: dict, limits: Limits) -> dict:
+    """`race`: the `train` settings but `optimizer` and `run_id`, plus `optimizers`."""
+    r = Reader(msg)
+    out = {"type": "race", "race_id": r.ident("race_id")}
+    for s in wire_settings():
+        if s.name not in ("optimizer", "run_id"):
+            out[s.name] = _read_setting(r, s, limits)
+    choices = SETTING["optimizer"].choices
+    names = r.raw("optimizers")
+    if (not isinstance(names, list) or not 1 <= len(names) <= len(choices)
+            or any(n not in choices for n in names) or len(set(names)) != len(names)):
+        raise invalid("optimizers", f"must list 1 to {len(choices)} different optimizers "
+                      f"of {list(choices)}")
+    out["optimizers"] = list(names)
     r.finish()
     return out
 
@@ -230,4 +248,5 @@ CLIENT_MESSAGES = {
     "save": validate_save,
     "history": validate_history,
     "weights_at": validate_weights_at,
+    "race": validate_race,
 }
