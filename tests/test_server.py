@@ -188,6 +188,7 @@ MALFORMED = {
     "history": {"type": "history", "run_id": "no such run"},
     "weights_at": {"type": "weights_at", "iteration": -1},
     "race": {"type": "race", "optimizers": ["TNC", "nope"]},
+    "open_model": {"type": "open_model", "name": "../x"},
 }
 
 

@@ -259,6 +259,7 @@ class NeuralNetwork:
         Yc = Y.astype(dtype)
         self.classes_ = classes
         self._table = table
+        self.history_ = None  # a loaded run's history ends where this fit begins
         self.stop_requested = False
         if not warm:
             self.cost_history_, self.val_cost_history_ = [], []

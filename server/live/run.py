@@ -257,19 +257,13 @@ class Run:
             n_threads=n_threads, class_names=list(ds.class_names),
             image_shape=None if ds.image_shape is None else tuple(ds.image_shape))
 
-    def _before_fit(self, X, y, X_val, y_val):
-        """Called between `started` and the fit (a contender streams iteration 0 here)."""
-
-    def _train(self, n_threads):
-        X, y, X_val, y_val = self._setup(n_threads)
+    def _start(self, layer_sizes, X, X_val, more_params: dict, **extra):
+        """Send `started`: the settings, the data set's shape and the probe's labels."""
         ds, p = self.dataset, self.params
-        self.classes = np.unique(np.concatenate([np.asarray(y), np.asarray(ds.y_test)]))
-        layer_sizes = [X.shape[1], *p["hidden_layers"], len(self.classes)]
         self.state = "running"
         self.session.put(protocol.started(
             self.id, layer_sizes,
-            params={k: v for k, v in p.items() if k not in ("type", "run_id")}
-            | {"n_threads": n_threads},
+            params={k: v for k, v in p.items() if k not in ("type", "run_id")} | more_params,
             dataset={"id": p["dataset"], "name": getattr(ds, "name", p["dataset"]),
                      "image_shape": None if ds.image_shape is None else list(ds.image_shape),
                      "class_names": list(ds.class_names), "n_features": int(X.shape[1]),
@@ -278,7 +272,18 @@ class Run:
                      "n_test": int(ds.X_test.shape[0])},
             probe={"indices": self.probe,
                    "labels": [np.asarray(ds.y_test)[i].item() for i in self.probe]},
-            **({} if self.race_id is None else {"race_id": self.race_id})))
+            **extra))
+
+    def _before_fit(self, X, y, X_val, y_val):
+        """Called between `started` and the fit (a contender streams iteration 0 here)."""
+
+    def _train(self, n_threads):
+        X, y, X_val, y_val = self._setup(n_threads)
+        ds, p = self.dataset, self.params
+        self.classes = np.unique(np.concatenate([np.asarray(y), np.asarray(ds.y_test)]))
+        layer_sizes = [X.shape[1], *p["hidden_layers"], len(self.classes)]
+        self._start(layer_sizes, X, X_val, {"n_threads": n_threads},
+                    **({} if self.race_id is None else {"race_id": self.race_id}))
         self._before_fit(X, y, X_val, y_val)
         self._resume_clocks()
         self.model.fit(X, y, callback=self._on_iteration, X_val=X_val, y_val=y_val,

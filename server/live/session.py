@@ -16,13 +16,14 @@ import numpy as np
 
 from .. import protocol
 from ..core.metrics import count_parameters
-from ..network import check_gradients
+from ..network import NeuralNetwork, check_gradients
 from ..protocol import ProtocolError
 from .lab import Lab
 from .outbox import JOIN_TIMEOUT, Outbox
 from .prediction import predict
 from .race import Race
 from .run import Run
+from .saved import OpenedRun, save_run
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class Session:
         "stop": "_control", "speed": "_speed", "predict": "_predict",
         "gradient_check": "_gradient_check", "save": "_save",
         "history": "_history", "weights_at": "_weights_at", "race": "_race",
+        "open_model": "_open_model",
     }
 
     def __init__(self, send, lab: Lab, name: str = "session"):
@@ -137,6 +139,26 @@ class Session:
             {"run_id": run.id, "optimizer": run.params["optimizer"]} for run in race.runs]))
         race.thread.start()
 
+    def _open_model(self, request):
+        path = self.lab.models_dir / f"{request['name']}.npz"
+        if not path.is_file():
+            raise ProtocolError("no_model", f"no saved model named {request['name']!r}", "name")
+        try:
+            model = NeuralNetwork.load(path, max_params=self.lab.limits.max_parameters)
+        except ValueError as exc:
+            raise protocol.invalid("name", f"not a valid model file: {exc}") from None
+        run = OpenedRun(self, request, model)
+        with self._lock:
+            if request["run_id"] in self.runs:
+                raise protocol.invalid("run_id", f"{request['run_id']!r} is already used "
+                                       "on this connection")
+            self.runs[run.id] = run
+        try:
+            run.open()
+        except Exception:
+            self.forget(run)
+            raise
+
     def _check_room(self):
         """Refuse a new training past max_active_runs (a race counts as one)."""
         lab = self.lab
@@ -218,6 +240,6 @@ class Session:
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{request['name']}.npz"
         tmp = directory / f".{request['name']}.{threading.get_ident()}.tmp"
-        run.model.save(tmp)
+        save_run(run, tmp)
         tmp.replace(path)
         self.put(protocol.saved(run.id, request["name"]))

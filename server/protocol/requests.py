@@ -135,6 +135,16 @@ def validate_save(msg: dict, limits: Limits) -> dict:
     return out
 
 
+def validate_open_model(msg: dict, limits: Limits) -> dict:
+    """`open_model`: a saved file as a finished run (its data set, or the one named)."""
+    r = Reader(msg)
+    out = {"type": "open_model", "name": model_name(r.raw("name", "")),
+           "dataset": r.ident("dataset"), "run_id": r.ident("run_id"),
+           "request_id": r.request_id()}
+    r.finish()
+    return out
+
+
 def model_name(name) -> str:
     """Sanitise a model name: no path, no dots first, ends up as ``<name>.npz``."""
     if not isinstance(name, str):
@@ -249,4 +259,5 @@ CLIENT_MESSAGES = {
     "history": validate_history,
     "weights_at": validate_weights_at,
     "race": validate_race,
+    "open_model": validate_open_model,
 }
