@@ -36,3 +36,10 @@ def test_accuracy_bench_prints_its_table():
     out = run_bench("accuracy.py")
     assert "| model | test accuracy | test error |" in out
     assert table_rows(out, "digits20") and table_rows(out, "MNIST")
+
+
+def test_race_bench_prints_its_tables():
+    out = run_bench("race.py")
+    assert "| optimizer | val cost | test acc | evaluations | CPU s |" in out
+    assert len(table_rows(out, "0 | ")) == 5  # one row per optimizer for the seed
+    assert "Lowest validation cost:" in out
