@@ -6,12 +6,14 @@ import base64
 import os
 import tempfile
 import time
+import zipfile
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_file
 
 from . import protocol
+from .core.modelfile import file_summary
 from .live.prediction import predict as predict_fields
 from .network import NeuralNetwork
 from .protocol import ProtocolError
@@ -142,6 +144,15 @@ def _load_model(path):
         raise protocol.invalid("file", f"not a valid model: {exc}") from None
 
 
+def _file_summary(path) -> dict:
+    """A listed file's history, data set and final cost (all null if it is not valid)."""
+    try:
+        return file_summary(path, _lab().limits.max_parameters) | {"valid": True}
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile):
+        return {"format_version": None, "layer_sizes": None, "has_history": False,
+                "dataset": None, "n_iter": None, "cost": None, "valid": False}
+
+
 @bp.get("/api/models")
 def models():
     directory = _models_dir()
@@ -151,7 +162,8 @@ def models():
             stat = path.stat()
             out.append({"name": path.stem, "bytes": stat.st_size,
                         "modified": time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                                  time.gmtime(stat.st_mtime))})
+                                                  time.gmtime(stat.st_mtime))}
+                       | _file_summary(path))
     return jsonify(out)
 
 

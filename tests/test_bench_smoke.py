@@ -50,3 +50,10 @@ def test_follow_bench_prints_its_table():
     out = run_bench("follow.py")
     assert "| followers | runs | delay p50 ms | delay p95 ms |" in out
     assert table_rows(out, "0") and table_rows(out, "10")
+
+
+def test_race_bench_prints_its_tables():
+    out = run_bench("race.py")
+    assert "| optimizer | val cost | test acc | evaluations | CPU s |" in out
+    assert len(table_rows(out, "0 | ")) == 5  # one row per optimizer for the seed
+    assert "Lowest validation cost:" in out

@@ -122,8 +122,11 @@ def test_the_update_is_the_change_from_the_previous_iteration(trained):
     n = done["n_iter"]
     _, now = explain(ws, 3, sample=SAMPLE)
     before, previous = explain(ws, 4, sample=SAMPLE, iteration=n - 1)
-    assert before["iteration"] == n - 1 and before["update_from"] is None
-    assert "update" not in previous
+    # the timeline keeps every iteration of a run this short: n - 1 has n - 2 before it
+    assert before["iteration"] == n - 1 and before["update_from"] == n - 2
+    first, at_first = explain(ws, 13, sample=SAMPLE, iteration=1)
+    assert first["iteration"] == 1 and first["update_from"] is None  # none kept before it
+    assert "update" not in at_first
     for u, a, b in zip(now["update"]["thetas"], now["weights"]["thetas"],
                        previous["weights"]["thetas"]):
         np.testing.assert_allclose(u, np.asarray(a) - np.asarray(b), rtol=0, atol=1e-15)
@@ -145,10 +148,10 @@ def test_a_drawing_without_label_is_explained_against_its_prediction(trained, di
 
 def test_explain_errors_name_the_field(trained, ws_connect):
     ws, done, _ = trained
-    bad, _ = explain(ws, 7, sample=SAMPLE, iteration=1)
-    assert bad["code"] == "invalid_field" and bad["field"] == "iteration"
     n = done["n_iter"]
-    assert f"{n - 1} to {n}" in bad["message"] and bad["request_id"] == 7
+    bad, _ = explain(ws, 7, sample=SAMPLE, iteration=n + 1)  # the timeline keeps 1 to n
+    assert bad["code"] == "invalid_field" and bad["field"] == "iteration"
+    assert f"1 to {n}" in bad["message"] and bad["request_id"] == 7
     bad, _ = explain(ws, 8, sample={"split": "test", "index": 10**6})
     assert bad["field"] == "sample.index"
     bad, _ = explain(ws, 9, vector=[0.5, 0.5])

@@ -340,7 +340,7 @@ def test_load_refuses_pickled_objects(tmp_path, saved):
         (lambda d: d.update(metadata=np.array("{not json")), "not a Backprop Lab"),
         (lambda d: d.update(metadata=np.array('{"format": "x"}')), "format"),
         (lambda d: d.update(metadata=np.array(str(d["metadata"]).replace(
-            '"format_version": 1', '"format_version": 99'))), "format_version"),
+            '"format_version": 2', '"format_version": 99'))), "format_version"),
         (lambda d: d.update(metadata=np.array(str(d["metadata"]).replace(
             '"params": {', '"params": {"evil": 1, '))), "unknown parameters"),
     ],

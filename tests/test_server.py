@@ -189,6 +189,10 @@ MALFORMED = {
     "share": {"type": "share", "run_id": "nope"},
     "follow": {"type": "follow", "token": "no/such"},
     "claim": {"type": "claim"},
+    "history": {"type": "history", "run_id": "no such run"},
+    "weights_at": {"type": "weights_at", "iteration": -1},
+    "race": {"type": "race", "optimizers": ["TNC", "nope"]},
+    "open_model": {"type": "open_model", "name": "../x"},
 }
 
 

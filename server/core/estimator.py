@@ -271,6 +271,7 @@ class NeuralNetwork:
         Yc = Y.astype(dtype)
         self.classes_ = classes
         self._table = table
+        self.history_ = None  # a loaded run's history ends where this fit begins
         self.stop_requested = False
         if not warm:
             self.cost_history_, self.val_cost_history_ = [], []
@@ -349,6 +350,7 @@ class NeuralNetwork:
         if model.classes_.shape != (p,):
             raise ValueError(f"classes must list {p} labels, one per output unit")
         model.cost_history_, model.val_cost_history_ = [], []
+        model.train_accuracy_history_, model.val_accuracy_history_ = [], []  # warm_start fits
         model.n_iter_ = model.n_fev_ = 0
         return model
 

@@ -1,4 +1,8 @@
-"""Model files: thetas and JSON metadata in one ``.npz``, read without unpickling."""
+"""Model files: thetas and JSON metadata in one ``.npz``, read without unpickling.
+
+Format version 2 adds the run's history (:mod:`.runfile`): ``history_*`` arrays and
+a ``history`` entry in the metadata. Version 1 files (no history) still load.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,11 @@ import zlib
 
 import numpy as np
 
+from . import runfile
 from .checks import check_thetas
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 MAX_MODEL_FILE_BYTES = 256 * 1024 * 1024
 BAD = "not a Backprop Lab model file"
 
@@ -51,7 +57,11 @@ def save_model(model, path):
         "cost_history": [float(c) for c in getattr(model, "cost_history_", [])],
         "n_iter": int(getattr(model, "n_iter_", 0)),
     }
-    arrays = {f"theta_{i}": t for i, t in enumerate(model.thetas)}
+    history = getattr(model, "history_", None)
+    if history is None:  # fitted in Python: its per-iteration lists and final weights
+        history = runfile.RunHistory.from_model(model)
+    meta["history"], arrays = history.to_file()
+    arrays.update({f"theta_{i}": t for i, t in enumerate(model.thetas)})
     arrays["metadata"] = np.array(json.dumps(meta))
     with open(path, "wb") as f:
         np.savez(f, **arrays)
@@ -72,7 +82,8 @@ def _check_members(zf, max_params) -> int:
     keys = sorted(n[:-4] for n in names if n.endswith(".npy"))
     if len(keys) != len(names) or "metadata" not in keys:
         raise ValueError(f"{BAD}: expected theta_0.npy ... and metadata.npy, got {names}")
-    theta_keys = [k for k in keys if k != "metadata"]
+    history = [k for k in keys if k.startswith(runfile.ARRAY_PREFIX)]
+    theta_keys = [k for k in keys if k != "metadata" and k not in history]
     n = len(theta_keys)
     if n == 0 or sorted(theta_keys) != sorted(f"theta_{i}" for i in range(n)):
         raise ValueError(f"{BAD}: theta arrays must be named theta_0 .. theta_{n - 1}")
@@ -87,7 +98,12 @@ def _check_members(zf, max_params) -> int:
     shape, dtype = _npz_member_header(zf, "metadata.npy")
     if dtype.kind != "U" or shape != () or dtype.itemsize > 4 * 16 * 1024 * 1024:
         raise ValueError(f"{BAD}: metadata must be one JSON string")
-    return n
+    if history:
+        try:
+            runfile.check_members({k: _npz_member_header(zf, k + ".npy") for k in history}, n)
+        except ValueError as e:
+            raise ValueError(f"{BAD}: {e}") from None
+    return n, history
 
 
 def _read_archive(path, max_params):
@@ -98,26 +114,27 @@ def _read_archive(path, max_params):
     except (zipfile.BadZipFile, OSError) as e:
         raise ValueError(f"{BAD}: not an .npz archive ({e})") from None
     with zf:
-        n = _check_members(zf, max_params)
+        n, history = _check_members(zf, max_params)
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["metadata"]))
             thetas = [data[f"theta_{i}"] for i in range(n)]
+            arrays = {k: data[k] for k in history}
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:
         raise ValueError(f"{BAD}: {e}") from None
     if not isinstance(meta, dict) or meta.get("format") != "backprop-lab-model":
         raise ValueError(f"{BAD}: metadata lacks format 'backprop-lab-model'")
-    if meta.get("format_version") != FORMAT_VERSION:
+    if meta.get("format_version") not in READABLE_VERSIONS:
         raise ValueError(
             f"model format_version {meta.get('format_version')!r} is not supported "
-            f"(this version reads {FORMAT_VERSION})"
+            f"(this version reads {list(READABLE_VERSIONS)})"
         )
-    return meta, check_thetas(thetas)
+    return meta, check_thetas(thetas), arrays
 
 
 def load_model(cls, path, max_params):
     """Read a model written by :func:`save_model`; refuse anything malformed or hostile."""
-    meta, thetas = _read_archive(path, max_params)
+    meta, thetas, arrays = _read_archive(path, max_params)
     layer_sizes = [thetas[0].shape[0] - 1] + [t.shape[1] for t in thetas]
     if meta.get("layer_sizes") != layer_sizes:
         raise ValueError(f"{BAD}: layer_sizes {meta.get('layer_sizes')} != {layer_sizes}")
@@ -138,4 +155,27 @@ def load_model(cls, path, max_params):
     model = cls.from_thetas(thetas, classes=np.asarray(classes), **params)
     model.cost_history_ = [float(c) for c in meta.get("cost_history", [])]
     model.n_iter_ = int(meta.get("n_iter", 0))
+    model.history_ = None
+    if arrays or "history" in meta:
+        try:
+            model.history_ = runfile.RunHistory.from_file(
+                meta.get("history"), arrays, [t.shape for t in thetas])
+        except (ValueError, KeyError) as e:
+            raise ValueError(f"{BAD}: history: {e}") from None
     return model
+
+
+def file_summary(path, max_params=10_000_000) -> dict:
+    """What a listing shows of a model file, from its checked metadata alone."""
+    _check_size(path)
+    with zipfile.ZipFile(path) as zf:
+        _check_members(zf, max_params)
+        with zf.open("metadata.npy") as f:
+            meta = json.loads(str(np.lib.format.read_array(f, allow_pickle=False)))
+    if not isinstance(meta, dict) or meta.get("format") != "backprop-lab-model":
+        raise ValueError(f"{BAD}: metadata lacks format 'backprop-lab-model'")
+    history = meta.get("history") if isinstance(meta.get("history"), dict) else {}
+    costs = meta.get("cost_history") or [None]
+    return {"format_version": meta.get("format_version"), "layer_sizes": meta.get("layer_sizes"),
+            "has_history": bool(history), "dataset": history.get("dataset"),
+            "n_iter": meta.get("n_iter"), "cost": costs[-1]}

@@ -324,3 +324,17 @@ OPTIMIZER_REGISTRY = {o.name: o for o in (
               minibatch_loop, _MINIBATCH_OPTIONS, rule=gd_rule, learning_rate=0.5),
 )}
 OPTIMIZERS = tuple(OPTIMIZER_REGISTRY)
+
+
+def full_batch_evaluations(optimizer: str, n_fev: int, m: int, batch_size: int) -> float:
+    """``n_fev`` gradient evaluations counted in full-batch equivalents.
+
+    A scipy optimizer evaluates the whole training set each time (1 each); a
+    mini-batch one evaluates ``batch_size`` of the ``m`` samples (``batch_size / m``
+    each; the last batch of an epoch is the rest, so an epoch is exactly 1).
+    """
+    if OPTIMIZER_REGISTRY[optimizer].family != "minibatch":
+        return float(n_fev)
+    batch = min(int(batch_size), int(m))
+    epochs, rest = divmod(int(n_fev), math.ceil(m / batch))
+    return epochs + rest * batch / m

@@ -1,7 +1,9 @@
 """`explain` and `gradient_check` for a run: the engine's numbers, shaped for the wire.
 
-Both read a run's kept weights (:mod:`.kept`) and its training set; the numbers
-come from the core (:mod:`server.core.explain`, :mod:`server.core.gradcheck`).
+Both read a run's weights from its timeline (:mod:`.history`: the float32 numbers of
+the iteration's `weights` frame, computed with in float64) and its training set
+(the full gradient cached per iteration by :mod:`.kept`); the numbers come from the
+core (:mod:`server.core.explain`, :mod:`server.core.gradcheck`).
 """
 
 from __future__ import annotations
@@ -43,29 +45,31 @@ def _target(run, request):
     return int(np.searchsorted(np.asarray(run.classes), label)), label
 
 
+def _float64(thetas) -> list:
+    return [np.asarray(t, dtype=np.float64) for t in thetas]
+
+
 def explain(run, request) -> list:
     """The `explanation` of ``request``'s input and its binary frames, in sending order."""
-    iteration, kept = run.kept.get(request["iteration"], run.id)
-    thetas, ds = kept.thetas, run.dataset
+    kept = run.kept(request["iteration"])
+    iteration, thetas, ds = kept.iteration, _float64(kept.thetas), run.dataset
     activation = run.params["activation"]
     x = prepare_input(request, thetas[0].shape[0] - 1, ds.image_shape, ds)
     target_index, label = _target(run, request)
     e = explain_sample(thetas, x, target_index, activation)
-    if kept.full is None:  # the same for every input at this iteration: computed once
-        X, Y = _training_set(run)
-        kept.full = full_gradient(thetas, X, Y, run.params["regularization_parameter"],
-                                  activation)
-    full = kept.full
+    full = run.full_gradients.get(  # the same for every input at this iteration
+        iteration, kept.thetas, lambda: full_gradient(
+            thetas, *_training_set(run), run.params["regularization_parameter"], activation))
     layers = [{"a": e.a[0]}] + [{"z": z, "a": a, "delta": d}
                                 for z, a, d in zip(e.z, e.a[1:], e.delta)]
     bias, terms = contributions(e.a[-2], thetas[-1], e.predicted)
-    previous = run.kept.previous(iteration)
+    previous = kept.previous
     names = list(ds.class_names)
     frames = [("grad_sample", e.grads, {}), ("grad_full", full.grads, {}),
               ("weights", thetas, {})]
     if previous is not None:
-        update = [now - before for now, before in zip(thetas, previous.thetas)]
-        frames.append(("update", update, {"from_iteration": iteration - 1}))
+        update = [now - before for now, before in zip(thetas, _float64(kept.previous_thetas))]
+        frames.append(("update", update, {"from_iteration": previous}))
     rid = request["request_id"]
     message = protocol.explanation(
         rid, run.id, iteration, layers,
@@ -81,7 +85,7 @@ def explain(run, request) -> list:
         why={"class": e.predicted, "bias": bias,
              "contributions": [{"unit": j, "contribution": c} for j, c in terms]},
         frames=[kind for kind, _, _ in frames],
-        update_from=None if previous is None else iteration - 1)
+        update_from=previous)
     return [message] + [protocol.encode_gradients(kind, run.id, rid, iteration, arrays, **extra)
                         for kind, arrays, extra in frames]
 
@@ -103,8 +107,8 @@ def _check_json(network, result, layer_sizes, n_samples, lam, hidden, **extra) -
 
 def gradient_check(run, variant: str) -> dict:
     """The `gradient_check_result`: the course's check and the run's network, for ``variant``."""
-    iteration, kept = run.kept.get(None, run.id)
-    thetas, activation = kept.thetas, run.params["activation"]
+    kept = run.kept()
+    iteration, thetas, activation = kept.iteration, _float64(kept.thetas), run.params["activation"]
     lam = float(run.params["regularization_parameter"])
     layer_sizes = [thetas[0].shape[0] - 1] + [t.shape[1] for t in thetas]
     course = check_course(variant, COURSE_LAMBDA, activation)

@@ -1,63 +1,41 @@
-"""The weights of a run's newest iterations, for `explain` and `predict` with `iteration`.
+"""The training set's gradient at a run's newest explained iterations, for `explain`.
 
-A bounded store: the current iteration and the previous one (enough for the update
-the optimizer made); a longer history belongs to the timeline. Each entry caches
-the whole training set's gradient once an `explain` has computed it.
+The weights themselves live in the run's timeline (:mod:`.history`); this only
+keeps what `explain` computes from them that is the same for every input: the
+whole training set's gradient, a pass over every training sample. A page explaining
+input after input at one iteration pays for it once.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 
-from .. import protocol
-from ..protocol import ProtocolError
-
-KEPT_ITERATIONS = 2
+CACHED_ITERATIONS = 2
 
 
-@dataclass
-class Kept:
-    thetas: list            # copies, (n_in + 1, n_out) float64
-    full: object = None     # a core.explain.FullGradient, once computed
+class FullGradients:
+    """``iteration -> FullGradient`` for the newest ``size`` iterations explained."""
 
-
-class KeptWeights:
-    """The newest ``size`` iterations' weights, written by the worker, read by requests."""
-
-    def __init__(self, size: int = KEPT_ITERATIONS):
+    def __init__(self, size: int = CACHED_ITERATIONS):
         self.size = size
-        self._items: OrderedDict[int, Kept] = OrderedDict()
+        self._items: OrderedDict[int, tuple] = OrderedDict()
         self._lock = threading.Lock()
 
-    def put(self, iteration: int, thetas) -> None:
-        """Keep ``thetas`` (already copies) as ``iteration``'s, replacing any earlier entry."""
+    def get(self, iteration: int, thetas, compute):
+        """The gradient at ``iteration``'s ``thetas``: cached, else ``compute()`` kept.
+
+        An entry counts only for the very arrays it was computed from (the timeline
+        replaces a run's last iteration by its final weights when it ends).
+        """
+        with self._lock:
+            hit = self._items.get(iteration)
+        if hit is not None and all(a is b for a, b in zip(hit[0], thetas)):
+            return hit[1]
+        full = compute()
         with self._lock:
             self._items.pop(iteration, None)
-            self._items[iteration] = Kept(thetas)
+            self._items[iteration] = (list(thetas), full)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
-
-    def iterations(self) -> list[int]:
-        with self._lock:
-            return sorted(self._items)
-
-    def get(self, iteration: int | None, run_id: str) -> tuple[int, Kept]:
-        """``(iteration, Kept)``: the newest when ``iteration`` is None."""
-        with self._lock:
-            if not self._items:
-                raise ProtocolError("no_model", f"run {run_id} has no weights yet", "run_id")
-            if iteration is None:
-                iteration = max(self._items)
-            if iteration not in self._items:
-                kept = sorted(self._items)
-                raise protocol.invalid(
-                    "iteration", f"iteration {iteration} of run {run_id} is not kept; "
-                    f"it keeps iterations {kept[0]} to {kept[-1]} (the newest "
-                    f"{self.size})")
-            return iteration, self._items[iteration]
-
-    def previous(self, iteration: int) -> Kept | None:
-        with self._lock:
-            return self._items.get(iteration - 1)
+        return full

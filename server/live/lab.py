@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .. import protocol
 from ..threads import TrainingSlots
+from .history import DEFAULT_BYTES_PER_RUN, DEFAULT_BYTES_PER_SERVER, HistoryPool
 from .models import ModelCache
 from .sharing import ORPHAN_SECONDS, Shares
 
@@ -17,7 +18,9 @@ class Lab:
 
     def __init__(self, limits: protocol.Limits, slots: TrainingSlots, models_dir,
                  max_active_runs=2, max_kept_runs=8, max_misclassified=100,
-                 max_run_seconds=None, share_orphan_seconds=ORPHAN_SECONDS):
+                 max_run_seconds=None, share_orphan_seconds=ORPHAN_SECONDS,
+                 history_bytes_per_run=DEFAULT_BYTES_PER_RUN,
+                 history_bytes_per_server=DEFAULT_BYTES_PER_SERVER):
         self.limits = limits
         self.max_run_seconds = max_run_seconds  # of computing (pauses and delays excluded)
         self.slots = slots
@@ -27,6 +30,7 @@ class Lab:
         self.max_active_runs = max_active_runs
         self.max_kept_runs = max_kept_runs
         self.max_misclassified = max_misclassified
+        self.history = HistoryPool(history_bytes_per_server, history_bytes_per_run)
         self._catalog = None
         self._extra = {}  # id -> a data set served besides the built-in ones (a user's)
         self._splits = collections.OrderedDict()
@@ -45,7 +49,8 @@ class Lab:
                    int(config["MAX_KEPT_RUNS_PER_CONNECTION"]),
                    int(config["MAX_MISCLASSIFIED"]),
                    float(config["MAX_RUN_SECONDS"]) or None,
-                   float(config["SHARE_ORPHAN_SECONDS"]))
+                   float(config["SHARE_ORPHAN_SECONDS"]),
+                   int(config["HISTORY_BYTES_PER_RUN"]), int(config["HISTORY_BYTES_PER_SERVER"]))
 
     def catalog(self) -> list[dict]:
         """``list_datasets()``, computed once, then the added data sets."""

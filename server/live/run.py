@@ -19,10 +19,12 @@ import numpy as np
 from .. import protocol
 from ..core.maths import forward
 from ..core.metrics import confusion_matrix
+from ..core.optimizers import full_batch_evaluations
 from ..network import NeuralNetwork
 from ..protocol import ProtocolError
 from ..threads import Busy, Cancelled
-from .kept import KeptWeights
+from .history import Kept
+from .kept import FullGradients
 from .memory import release_freed_memory
 from .sharing import Audience
 
@@ -62,9 +64,11 @@ class Run:
         self.dataset = None
         self.classes = None
         self.latest_thetas = None        # a copy, updated every iteration
-        self.kept = KeptWeights()        # the newest iterations' weights, for explain
+        self.full_gradients = FullGradients()  # explain's training-set gradients
         self.train_set = None            # (X, y) the optimizer sees, once started
         self.history = []                # every iteration's scalars, for replay
+        self.timeline = self.lab.history.timeline()  # kept weights (live/history.py)
+        self.race_id = None              # set for a contender of a race (live/race.py)
         self.result = None               # the `done` message once finished
         self.started = None              # the `started` message, for late joiners
         self.latest_probe = []           # the newest iteration's probe activations
@@ -77,7 +81,9 @@ class Run:
         self._last_evaluation = -1e9
         self.streaming_time = 0.0        # s the worker spent streaming (not waiting)
         self.compute_time = 0.0          # s of training, pauses and speed delays excluded
+        self.cpu_time = 0.0              # CPU s of the worker thread while computing
         self._busy_since = None
+        self._cpu_since = None
         self.timed_out = False
         self.thread = threading.Thread(target=self._work, name=f"train-{self.id}",
                                        daemon=True)
@@ -151,6 +157,7 @@ class Run:
         now = time.perf_counter()
         if self._busy_since is not None:
             self.compute_time += now - self._busy_since
+            self.cpu_time += time.thread_time() - self._cpu_since
         cap = self.lab.max_run_seconds
         if cap and self.compute_time > cap:
             self.timed_out = True
@@ -167,17 +174,28 @@ class Run:
                              key=("evaluation", self.id))
         self.streaming_time += time.perf_counter() - now
         self._wait_while_paused()
-        self._busy_since = time.perf_counter()
+        self._resume_clocks()
         return self._stop.is_set()
 
+    def _resume_clocks(self):
+        self._busy_since = time.perf_counter()
+        self._cpu_since = time.thread_time()
+
+    def _counts(self, n_fev) -> dict:
+        """The CPU seconds so far and ``n_fev`` in full-batch equivalents."""
+        p = self.params
+        return {"cpu_time": round(self.cpu_time, 4),
+                "n_fev_equiv": round(full_batch_evaluations(
+                    p["optimizer"], n_fev, self.n_train, p["batch_size"]), 4)}
+
     def _on_iteration(self, info):
+        self._count_compute()
         start = time.perf_counter()
         thetas = [np.array(t) for t in info.thetas]  # info's views die with the call
         self.latest_thetas = thetas
-        self.kept.put(info.iteration, thetas)
-        probe = (forward(thetas, self.X_probe, self.params["activation"])[0][1:]
-                 if self.X_probe.shape[0] else [])
-        scalars = protocol.iteration_scalars(info)
+        probe = self._probe(thetas)
+        self.timeline.add(info.iteration, thetas, probe or None)
+        scalars = protocol.iteration_scalars(info) | self._counts(info.n_fev)
         with self.audience.lock:  # a late joiner gets all of history, then the live ones
             self.history.append(scalars)
             self.latest_probe, self.latest_iteration = probe, info.iteration
@@ -204,8 +222,15 @@ class Run:
                 if left <= 0 or self._stepping:
                     break
                 self._cond.wait(left)
-        self._busy_since = time.perf_counter()
+        self._resume_clocks()
         return self._stop.is_set()
+
+    def _probe(self, thetas) -> list:
+        """The probe's activations per layer (n_probe, units), rounded as they are sent."""
+        if not self.X_probe.shape[0]:
+            return []
+        activations = forward(thetas, self.X_probe, self.params["activation"])[0]
+        return [np.round(a, 5) for a in activations[1:]]
 
     def _put_weights(self, iteration, thetas):
         self.audience.put(lambda: protocol.encode_weights(self.id, iteration, thetas),
@@ -245,25 +270,28 @@ class Run:
         self.probe = list(p["probe"])
         self.X_probe = np.asarray(ds.X_test[self.probe], dtype=np.float64).reshape(
             len(self.probe), X.shape[1])
-        self.model = NeuralNetwork(
-            **model_params(p), max_params=self.lab.limits.max_parameters,
-            n_threads=n_threads, class_names=list(ds.class_names),
-            image_shape=None if ds.image_shape is None else tuple(ds.image_shape))
+        self.n_train = int(X.shape[0])
+        self.train_set = (X, y)
+        self.model = self._make_model(n_threads, y)
         if self._stop.is_set():
             self.model.stop()
         return X, y, X_val, y_val
 
-    def _train(self, n_threads):
-        X, y, X_val, y_val = self._setup(n_threads)
-        self.train_set = (X, y)
+    def _make_model(self, n_threads, y):
+        """The untrained model of this run (a race's contender starts from given weights)."""
+        ds = self.dataset
+        return NeuralNetwork(
+            **model_params(self.params), max_params=self.lab.limits.max_parameters,
+            n_threads=n_threads, class_names=list(ds.class_names),
+            image_shape=None if ds.image_shape is None else tuple(ds.image_shape))
+
+    def _start(self, layer_sizes, X, X_val, more_params: dict, **extra):
+        """Send `started`: the settings, the data set's shape and the probe's labels."""
         ds, p = self.dataset, self.params
-        self.classes = np.unique(np.concatenate([np.asarray(y), np.asarray(ds.y_test)]))
-        layer_sizes = [X.shape[1], *p["hidden_layers"], len(self.classes)]
         self.state = "running"
         started = protocol.started(
             self.id, layer_sizes,
-            params={k: v for k, v in p.items() if k not in ("type", "run_id")}
-            | {"n_threads": n_threads},
+            params={k: v for k, v in p.items() if k not in ("type", "run_id")} | more_params,
             dataset={"id": p["dataset"], "name": getattr(ds, "name", p["dataset"]),
                      "image_shape": None if ds.image_shape is None else list(ds.image_shape),
                      "class_names": list(ds.class_names), "n_features": int(X.shape[1]),
@@ -272,17 +300,33 @@ class Run:
                      "n_test": int(ds.X_test.shape[0]),
                      "data_params": protocol.settings.drawn_with(ds)},
             probe={"indices": self.probe,
-                   "labels": [np.asarray(ds.y_test)[i].item() for i in self.probe]})
+                   "labels": [np.asarray(ds.y_test)[i].item() for i in self.probe]},
+            **extra)
         with self.audience.lock:
             self.started = started
             self.audience.put(started)
-        self._busy_since = time.perf_counter()
+
+    def _before_fit(self, X, y, X_val, y_val):
+        """Called between `started` and the fit (a contender streams iteration 0 here)."""
+
+    def _train(self, n_threads):
+        X, y, X_val, y_val = self._setup(n_threads)
+        ds, p = self.dataset, self.params
+        self.classes = np.unique(np.concatenate([np.asarray(y), np.asarray(ds.y_test)]))
+        layer_sizes = [X.shape[1], *p["hidden_layers"], len(self.classes)]
+        self._start(layer_sizes, X, X_val, {"n_threads": n_threads},
+                    **({} if self.race_id is None else {"race_id": self.race_id}))
+        self._before_fit(X, y, X_val, y_val)
+        self._resume_clocks()
         self.model.fit(X, y, callback=self._on_iteration, X_val=X_val, y_val=y_val,
                        on_evaluation=self._on_evaluation)
+        self._count_compute()
         self.classes = self.model.classes_
         self.latest_thetas = self.model.thetas
         self.latest_iteration = self.model.n_iter_
-        self.kept.put(self.model.n_iter_, list(self.model.thetas))
+        # The optimizer's final point may differ from its last iteration's: it wins.
+        self.timeline.add(self.model.n_iter_, self.model.thetas,
+                          self._probe(self.model.thetas) or None)
         self._put_weights(self.model.n_iter_, self.model.thetas)
         self._finish(X, y, X_val, y_val)
 
@@ -304,7 +348,7 @@ class Run:
             self.id, reason, message,
             n_iter=int(model.n_iter_), n_fev=int(model.n_fev_),
             elapsed=round(float(model.fit_time_), 4),
-            streaming_time=round(self.streaming_time, 4),
+            streaming_time=round(self.streaming_time, 4), **self._counts(model.n_fev_),
             cost=last.get("cost"), val_cost=last.get("val_cost"),
             train_accuracy=float(model.score(X, y)),
             val_accuracy=None if X_val is None else float(model.score(X_val, y_val)),
@@ -317,6 +361,7 @@ class Run:
 
     def _publish(self, result):
         """Send `done`; under the lock so that no `state` can follow it."""
+        self.timeline.finish()
         with self._cond, self.audience.lock:
             self.result = result
             self.state = "done"
@@ -339,13 +384,34 @@ class Run:
     # -- the trained model ----------------------------------------------------
 
     def predictor(self, iteration=None):
-        """The finished model, or one made of the newest (or a kept) iteration's weights."""
+        """The finished model, or one of the newest (or ``iteration``'s kept) weights."""
         if iteration is not None:
-            thetas, ds = self.kept.get(iteration, self.id)[1].thetas, self.dataset
-        elif self.finished and self.model is not None and self.model.thetas is not None:
+            return self.model_of(self.kept(iteration).thetas)
+        if self.finished and self.model is not None and self.model.thetas is not None:
             return self.model
-        else:
-            thetas, ds = self.latest_thetas, self.dataset
+        return self.model_of(self.latest_thetas)
+
+    def kept(self, iteration=None) -> Kept:
+        """The timeline's weights that serve a request for ``iteration`` (the newest if None).
+
+        An iteration from the first kept one to the latest is served by the kept one
+        at or before it (the answer's ``iteration`` says which); any other is refused
+        with ``invalid_field`` ``iteration``, naming the kept range.
+        """
+        span = self.timeline.span()
+        if span is None:
+            raise ProtocolError("no_model", f"run {self.id} has no weights yet", "run_id")
+        first, latest, stride = span
+        if iteration is not None and not first <= iteration <= latest:
+            every = "" if stride == 1 else f" (every {stride}th between them)"
+            raise protocol.invalid(
+                "iteration", f"iteration {iteration} of run {self.id} is not kept; it "
+                f"keeps iterations {first} to {latest}{every}")
+        return self.timeline.at_or_before(latest if iteration is None else iteration)
+
+    def model_of(self, thetas):
+        """A model made of ``thetas`` and this run's classes, activation and data set."""
+        ds = self.dataset
         if thetas is None or self.classes is None:
             raise ProtocolError("no_model", f"run {self.id} has no weights yet", "run_id")
         return NeuralNetwork.from_thetas(

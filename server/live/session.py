@@ -14,12 +14,15 @@ import threading
 
 from .. import protocol
 from ..core.metrics import count_parameters
+from ..network import NeuralNetwork
 from ..protocol import ProtocolError
 from .explaining import explain, gradient_check
 from .lab import Lab
 from .outbox import JOIN_TIMEOUT, Outbox
 from .prediction import predict
+from .race import Race
 from .run import Run
+from .saved import OpenedRun, save_run
 from .sharing import replay
 
 FOLLOWER_REFUSED = {
@@ -45,6 +48,8 @@ class Session:
         "stop": "_control", "speed": "_speed", "predict": "_predict", "explain": "_explain",
         "gradient_check": "_gradient_check", "save": "_save", "share": "_share",
         "follow": "_follow", "claim": "_claim",
+        "history": "_history", "weights_at": "_weights_at", "race": "_race",
+        "open_model": "_open_model",
     }
 
     def __init__(self, send, lab: Lab, name: str = "session", reach=unknown_reach):
@@ -110,6 +115,7 @@ class Session:
         for run in runs:
             if run.thread.is_alive():
                 run.thread.join(JOIN_TIMEOUT)
+            self.lab.history.release(run.timeline)
         self.lab.session_closed()
 
     # -- runs --------------------------------------------------------------------
@@ -152,6 +158,7 @@ class Session:
         with self._lock:
             if self.runs.get(run.id) is run:
                 del self.runs[run.id]
+        self.lab.history.release(run.timeline)
 
     def run_finished(self, run: Run):
         """Keep at most max_kept_runs finished runs: drop the oldest."""
@@ -164,10 +171,66 @@ class Session:
             share = self.lab.shares.of(old)
             if share is not None:
                 self.lab.shares.end(share, "dropped")
+            self.lab.history.release(old.timeline)
 
     # -- handlers ------------------------------------------------------------------
 
     def _train(self, request):
+        request, info = self._check_train(request)
+        with self._lock:
+            if request["run_id"] in self.runs:
+                raise protocol.invalid("run_id", f"{request['run_id']!r} is already used "
+                                       "on this connection")
+            self._check_room()
+            run = Run(self, request, info)
+            self.runs[run.id] = run
+        run.thread.start()
+
+    def _race(self, request):
+        request, _ = self._check_train(request)
+        with self._lock:
+            self._check_room()
+            race = Race(self, request)
+            for run in race.runs:
+                self.runs[run.id] = run
+        self.put(protocol.race_started(race.id, [
+            {"run_id": run.id, "optimizer": run.params["optimizer"]} for run in race.runs]))
+        race.thread.start()
+
+    def _open_model(self, request):
+        path = self.lab.models_dir / f"{request['name']}.npz"
+        if not path.is_file():
+            raise ProtocolError("no_model", f"no saved model named {request['name']!r}", "name")
+        try:
+            model = NeuralNetwork.load(path, max_params=self.lab.limits.max_parameters)
+        except ValueError as exc:
+            raise protocol.invalid("name", f"not a valid model file: {exc}") from None
+        run = OpenedRun(self, request, model)
+        with self._lock:
+            if request["run_id"] in self.runs:
+                raise protocol.invalid("run_id", f"{request['run_id']!r} is already used "
+                                       "on this connection")
+            self.runs[run.id] = run
+        try:
+            run.open()
+        except Exception:
+            self.forget(run)
+            raise
+
+    def _check_room(self):
+        """Refuse a new training past max_active_runs (a race counts as one)."""
+        lab = self.lab
+        active = len({r.race_id or r.id for r in self.runs.values() if not r.finished})
+        if active >= lab.max_active_runs:
+            raise ProtocolError("busy", f"{active} runs are already training on this "
+                                f"connection (at most {lab.max_active_runs}); stop one "
+                                "first")
+
+    def _check_train(self, request):
+        """Check what a `train` (or `race`) asks against the data set.
+
+        Return ``(request with its data set's kind decided, the data set's info)``.
+        """
         lab = self.lab
         info = lab.dataset_info(request["dataset"])
         n_features = int(info["n_features"])
@@ -186,18 +249,7 @@ class Session:
         for i in request["probe"]:
             if i >= n_test:
                 raise protocol.invalid("probe", f"index {i} is out of range [0, {n_test - 1}]")
-        with self._lock:
-            if request["run_id"] in self.runs:
-                raise protocol.invalid("run_id", f"{request['run_id']!r} is already used "
-                                       "on this connection")
-            active = sum(not r.finished for r in self.runs.values())
-            if active >= lab.max_active_runs:
-                raise ProtocolError("busy", f"{active} runs are already training on this "
-                                    f"connection (at most {lab.max_active_runs}); stop one "
-                                    "first")
-            run = Run(self, request, info)
-            self.runs[run.id] = run
-        run.thread.start()
+        return request, info
 
     def _control(self, request):
         self.own_run(request).control(request["type"])
@@ -207,14 +259,30 @@ class Session:
 
     def _predict(self, request):
         run = self.run(request["run_id"])
-        fields = predict(run.predictor(request["iteration"]), request, run.dataset)
-        iteration = len(run.history) if request["iteration"] is None else request["iteration"]
-        self.put(protocol.prediction(request["request_id"], run.id, **fields,
-                                     iteration=iteration))
+        if request["iteration"] is None:
+            model, at = run.predictor(), len(run.history)
+        else:
+            kept = run.kept(request["iteration"])
+            model, at = run.model_of(kept.thetas), kept.iteration
+        fields = predict(model, request, run.dataset)
+        self.put(protocol.prediction(request["request_id"], run.id, **fields, iteration=at))
 
     def _explain(self, request):
         for frame in explain(self.run(request["run_id"]), request):
             self.put(frame)
+
+    def _history(self, request):
+        run = self.run(request["run_id"])
+        extra = {} if run.race_id is None else {"race_id": run.race_id}
+        self.put(protocol.history(run.id, list(run.history), run.timeline.summary(),
+                                  run.finished, request_id=request["request_id"], **extra))
+
+    def _weights_at(self, request):
+        run = self.run(request["run_id"])
+        kept = run.kept(request["iteration"])
+        self.put(protocol.encode_weights(
+            run.id, kept.iteration, kept.thetas, request_id=request["request_id"],
+            probe_activations=None if kept.probe is None else protocol.probe_rows(kept.probe)))
 
     def _gradient_check(self, request):
         self.put(gradient_check(self.own_run(request), request["variant"]))
@@ -228,7 +296,7 @@ class Session:
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{request['name']}.npz"
         tmp = directory / f".{request['name']}.{threading.get_ident()}.tmp"
-        run.model.save(tmp)
+        save_run(run, tmp)
         tmp.replace(path)
         self.put(protocol.saved(run.id, request["name"]))
 

@@ -25,17 +25,21 @@ DTYPES = {"float32": "<f4", "float64": "<f8"}
 def _encode_arrays(fields: dict, arrays, dtype: str) -> bytes:
     """uint32 header length, JSON header padded so the data is aligned, the arrays."""
     arrays = [np.ascontiguousarray(a, dtype=DTYPES[dtype]) for a in arrays]
-    header = json.dumps({**fields, "dtype": dtype,
-                         "shapes": [list(a.shape) for a in arrays]}).encode()
+    header = json.dumps({**fields, "dtype": dtype, "shapes": [list(a.shape) for a in arrays]},
+                        separators=(",", ":"), allow_nan=False).encode()
     size = np.dtype(DTYPES[dtype]).itemsize
     header += b" " * (-(4 + len(header)) % size)
     return b"".join([struct.pack("<I", len(header)), header, *(a.tobytes() for a in arrays)])
 
 
-def encode_weights(run_id, iteration_number, thetas) -> bytes:
-    """The binary `weights` frame: uint32 header length, JSON header, float32 data."""
+def encode_weights(run_id, iteration_number, thetas, **extra) -> bytes:
+    """The binary `weights` frame: uint32 header length, JSON header, float32 data.
+
+    ``extra`` adds header fields (a `weights_at` reply's `request_id` and
+    `probe_activations`).
+    """
     return _encode_arrays({"type": "weights", "run_id": run_id,
-                           "iteration": int(iteration_number)}, thetas, "float32")
+                           "iteration": int(iteration_number), **extra}, thetas, "float32")
 
 
 GRADIENT_KINDS = ("grad_sample", "grad_full", "weights", "update")

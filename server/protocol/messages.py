@@ -22,7 +22,8 @@ DONE_REASONS = ("max_iter", "converged", "stopped", "max_fun", "failed", "diverg
 # Every `done` carries all of these; a run that trained nothing has them null.
 DONE_FIELDS = ("n_iter", "n_fev", "elapsed", "cost", "val_cost", "train_accuracy",
                "val_accuracy", "test_accuracy", "confusion_matrix", "misclassified",
-               "misclassified_predicted", "n_misclassified", "streaming_time")
+               "misclassified_predicted", "n_misclassified", "cpu_time", "n_fev_equiv",
+               "streaming_time")
 
 
 def rounded(a, decimals=5) -> list:
@@ -45,9 +46,10 @@ def ready(limits: Limits, datasets: list, models_dir_writable: bool = True) -> d
             "can_save": models_dir_writable}
 
 
-def started(run_id, layer_sizes, params: dict, dataset: dict, probe: dict) -> dict:
+def started(run_id, layer_sizes, params: dict, dataset: dict, probe: dict, **extra) -> dict:
+    """A run began; ``extra``: `race_id` for a race's contender, `opened` for a saved run."""
     return {"type": "started", "run_id": run_id, "layer_sizes": [int(n) for n in layer_sizes],
-            "params": params, "dataset": dataset, "probe": probe}
+            "params": params, "dataset": dataset, "probe": probe, **extra}
 
 
 def iteration_scalars(info) -> dict:
@@ -77,13 +79,9 @@ def iteration(run_id, info, probe_activations) -> dict:
     ``probe_activations[layer]`` is (n_probe, units) for the hidden and output layers.
     """
     scalars = info if isinstance(info, dict) else iteration_scalars(info)
-    n_probe = len(probe_activations[0]) if len(probe_activations) else 0
-    return {
-        "type": "iteration", "run_id": run_id, **scalars,
-        # [probe sample][layer (hidden..., output)][unit]
-        "probe_activations": [[rounded(layer[i]) for layer in probe_activations]
-                              for i in range(n_probe)],
-    }
+    # [probe sample][layer (hidden..., output)][unit]
+    return {"type": "iteration", "run_id": run_id, **scalars,
+            "probe_activations": probe_rows(probe_activations)}
 
 
 def evaluation(run_id, n_fev, cost) -> dict:
@@ -138,6 +136,39 @@ def gradient_check_result(run_id, relative_difference, n_coordinates, **fields) 
 
 def saved(run_id, name) -> dict:
     return {"type": "saved", "run_id": run_id, "name": name}
+
+
+HISTORY_METRICS = ("iteration", "n_fev", "n_fev_equiv", "cpu_time", "cost", "val_cost",
+                   "train_accuracy", "val_accuracy", "grad_norm", "elapsed")
+
+
+def history(run_id, scalars: list[dict], timeline: dict, finished: bool, **extra) -> dict:
+    """A run's every iteration as columns, and which iterations have kept weights.
+
+    ``scalars`` are the runs's iteration dicts; ``timeline`` is
+    ``Timeline.summary()`` (``kept``, ``stride``, ``bytes``, ``budget_bytes``).
+    """
+    columns = {name: [s.get(name) for s in scalars] for name in HISTORY_METRICS}
+    return {"type": "history", "run_id": run_id, "metrics": columns, **timeline,
+            "finished": bool(finished), **extra}
+
+
+def race_started(race_id, contenders: list[dict]) -> dict:
+    """A race was accepted: its contenders' ``{"run_id", "optimizer"}``, in racing order."""
+    return {"type": "race_started", "race_id": race_id, "contenders": contenders}
+
+
+def race_done(race_id, results: list[dict], same_start) -> dict:
+    """Every contender finished: one row each; ``same_start`` is the largest difference
+    between two contenders' initial weights (0.0; None if none started)."""
+    return {"type": "race_done", "race_id": race_id, "results": results,
+            "same_start": same_start}
+
+
+def probe_rows(probe_activations) -> list:
+    """``[layer][probe sample, unit]`` → ``[probe sample][layer][unit]``, as `iteration` sends."""
+    n_probe = len(probe_activations[0]) if len(probe_activations) else 0
+    return [[rounded(layer[i]) for layer in probe_activations] for i in range(n_probe)]
 
 
 def error(code, message, field=None, request_type=None, request_id=None, **extra) -> dict:
@@ -205,6 +236,9 @@ SERVER_MESSAGES = {
     "explanation": explanation,
     "gradient_check_result": gradient_check_result,
     "saved": saved,
+    "history": history,
+    "race_started": race_started,
+    "race_done": race_done,
     "error": error,
     "weights": encode_weights,
     "gradients": encode_gradients,

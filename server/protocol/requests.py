@@ -94,6 +94,24 @@ def validate_train(msg: dict, limits: Limits) -> dict:
     return out
 
 
+def validate_race(msg: dict, limits: Limits) -> dict:
+    """`race`: the `train` settings but `optimizer` and `run_id`, plus `optimizers`."""
+    r = Reader(msg)
+    out = {"type": "race", "race_id": r.ident("race_id")}
+    for s in wire_settings():
+        if s.name not in ("optimizer", "run_id"):
+            out[s.name] = _read_setting(r, s, limits)
+    choices = SETTING["optimizer"].choices
+    names = r.raw("optimizers")
+    if (not isinstance(names, list) or not 1 <= len(names) <= len(choices)
+            or any(n not in choices for n in names) or len(set(names)) != len(names)):
+        raise invalid("optimizers", f"must list 1 to {len(choices)} different optimizers "
+                      f"of {list(choices)}")
+    out["optimizers"] = list(names)
+    r.finish()
+    return out
+
+
 def validate_data_query(args, limits: Limits) -> dict:
     """The data set parameters (``noise``, ``n_points``, ``data_seed``) of a URL query.
 
@@ -156,6 +174,16 @@ def validate_save(msg: dict, limits: Limits) -> dict:
     r = Reader(msg)
     out = {"type": "save", "run_id": r.ident("run_id"),
            "name": model_name(r.raw("name", ""))}
+    r.finish()
+    return out
+
+
+def validate_open_model(msg: dict, limits: Limits) -> dict:
+    """`open_model`: a saved file as a finished run (its data set, or the one named)."""
+    r = Reader(msg)
+    out = {"type": "open_model", "name": model_name(r.raw("name", "")),
+           "dataset": r.ident("dataset"), "run_id": r.ident("run_id"),
+           "request_id": r.request_id()}
     r.finish()
     return out
 
@@ -245,6 +273,23 @@ def validate_predict(msg: dict, limits: Limits) -> dict:
     return out
 
 
+def validate_history(msg: dict, limits: Limits) -> dict:
+    """`history`: a run's metrics and kept iterations."""
+    r = Reader(msg)
+    out = {"type": "history", "run_id": r.ident("run_id"), "request_id": r.request_id()}
+    r.finish()
+    return out
+
+
+def validate_weights_at(msg: dict, limits: Limits) -> dict:
+    """`weights_at`: the weights of a run at one (kept) iteration."""
+    r = Reader(msg)
+    out = {"type": "weights_at", "run_id": r.ident("run_id"), "request_id": r.request_id(),
+           "iteration": r.int("iteration", 0, MAX_ITERATION, required=True)}
+    r.finish()
+    return out
+
+
 def validate_gradient_check(msg: dict, limits: Limits) -> dict:
     r = Reader(msg)
     out = {"type": "gradient_check", "run_id": r.ident("run_id"),
@@ -267,4 +312,8 @@ CLIENT_MESSAGES = {
     "share": validate_share,
     "follow": _token_message("token"),
     "claim": _token_message("control_token"),
+    "history": validate_history,
+    "weights_at": validate_weights_at,
+    "race": validate_race,
+    "open_model": validate_open_model,
 }

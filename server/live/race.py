@@ -1,0 +1,174 @@
+"""The optimizer race: several optimizers from the same initial weights, in one slot.
+
+A :class:`Race` takes one training slot and trains its contenders in turn, in its
+own worker thread. Each contender is a :class:`Contender`, an ordinary run (its
+own ``run_id``, the usual `started` … `done`, inspectable afterwards) that starts
+from a copy of the weights the race drew once, and streams them as iteration 0 so
+that every curve starts at the same cost. Contenders train with one BLAS thread:
+then the worker's ``time.thread_time()`` is all the CPU the optimizer used, and
+the seconds axis measures the optimizer rather than the contention.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import threading
+
+import numpy as np
+
+from .. import protocol
+from ..core.maths import cost_only, layer_table, one_hot, pack, unpack
+from ..core.optimizers import IterationInfo, accuracies
+from ..network import NeuralNetwork
+from ..threads import Busy, Cancelled
+from .run import Run
+
+log = logging.getLogger(__name__)
+
+RACE_IDS = itertools.count(1)
+
+
+def scores(model, X, y) -> tuple[float, float, np.ndarray]:
+    """``(cost without weight decay (as `val_cost`), accuracy, per class (p,))`` on ``(X, y)``."""
+    index = np.searchsorted(model.classes_, np.asarray(y))
+    p = model.classes_.size
+    cost, output = cost_only(pack(model.thetas), layer_table(model.layer_sizes),
+                             np.asarray(X, dtype=np.float64), one_hot(index, p), 0.0,
+                             model.activation)
+    accuracy, per_class = accuracies(output, index,
+                                     np.bincount(index, minlength=p).astype(np.float64))
+    return float(cost), accuracy, per_class
+
+
+def plain_cost(model, X, y) -> float:
+    """Cross-entropy of ``model`` on ``(X, y)`` without weight decay (as `val_cost`)."""
+    return scores(model, X, y)[0]
+
+
+class Contender(Run):
+    """One optimizer of a race: a run that starts from the race's initial weights."""
+
+    def __init__(self, session, params: dict, race: Race):
+        super().__init__(session, params, None)
+        self.race = race
+        self.race_id = race.id
+        self.thread = race.thread  # Session.close joins it
+        self.initial_thetas = None
+
+    def stop(self):
+        """Stopping any contender stops the race."""
+        self.race.stop()
+
+    def _make_model(self, n_threads, y):
+        model = super()._make_model(1, y)
+        params = model.get_params() | {"warm_start": True}
+        thetas = self.race.initial_thetas(model, self.n_features, np.unique(y))
+        model = NeuralNetwork.from_thetas(thetas, np.unique(y), **params)
+        self.initial_thetas = [t.copy() for t in model.thetas]
+        return model
+
+    def _before_fit(self, X, y, X_val, y_val):
+        """Stream iteration 0: the shared initial weights and their cost."""
+        model = self.model
+        cost, grads = model.cost_gradient(X, y)
+        grad_norms = tuple(math.sqrt(float(np.sum(g * g))) for g in grads)
+        _, accuracy, per_class = scores(model, X, y)
+        val_cost = val_accuracy = val_per_class = None
+        if X_val is not None:
+            val_cost, val_accuracy, val_per_class = scores(model, X_val, y_val)
+        info = IterationInfo(0, 0, cost, math.sqrt(sum(n * n for n in grad_norms)), 0.0,
+                             accuracy, val_cost, val_accuracy, per_class, val_per_class,
+                             grad_norms, _flat=pack(model.thetas),
+                             _table=layer_table(model.layer_sizes))
+        self._on_iteration(info)
+
+    def _setup(self, n_threads):
+        self.n_features = self.lab.dataset(self.params["dataset"]).X_test.shape[1]
+        return super()._setup(n_threads)
+
+    def summary(self) -> dict:
+        """This contender's row of `race_done`."""
+        done = self.result or {}
+        row = {"run_id": self.id, "optimizer": self.params["optimizer"]}
+        row |= {k: done.get(k) for k in (
+            "reason", "n_iter", "n_fev", "n_fev_equiv", "cpu_time", "elapsed", "cost",
+            "val_cost", "train_accuracy", "val_accuracy", "test_accuracy")}
+        model, ds = self.model, self.dataset
+        row["test_cost"] = None
+        if done.get("reason") != "error" and model is not None and model.thetas is not None:
+            row["test_cost"] = protocol.messages.num(plain_cost(model, ds.X_test, ds.y_test))
+        return row
+
+
+class Race:
+    """Contenders trained in turn in one worker thread, holding one training slot."""
+
+    def __init__(self, session, request: dict):
+        self.session = session
+        self.lab = session.lab
+        self.id = request["race_id"] or f"race-{next(RACE_IDS)}"
+        self._stop = threading.Event()
+        self._initial = None
+        self._lock = threading.Lock()
+        self.thread = threading.Thread(target=self._work, name=f"train-{self.id}", daemon=True)
+        base = {k: v for k, v in request.items() if k not in ("type", "optimizers", "race_id")}
+        self.runs = [Contender(session, base | {"type": "train", "optimizer": name,
+                                                "run_id": None}, self)
+                     for name in request["optimizers"]]
+
+    def initial_thetas(self, model, n_features, classes) -> list[np.ndarray]:
+        """The race's initial weights, drawn once from ``random_state`` as ``fit`` draws them."""
+        with self._lock:
+            if self._initial is None:
+                sizes = (n_features, *model._validated_params(), classes.size)
+                rng = np.random.default_rng(model.random_state)
+                flat = model._initial_flat(sizes, rng)  # the engine's own initialisation
+                self._initial = [t.copy() for t in unpack(flat, layer_table(sizes))]
+            return self._initial
+
+    def stop(self):
+        self._stop.set()
+        for run in self.runs:
+            Run.stop(run)
+
+    def _work(self):
+        slots = self.lab.slots
+        try:
+            slots.acquire(self._stop, on_queued=lambda position: [self.session.put(
+                protocol.state(run.id, "queued", position=position)) for run in self.runs])
+        except Busy as exc:
+            self.session.put(protocol.error("busy", str(exc), None, "race", None,
+                                            race_id=self.id))
+            for run in self.runs:
+                self.session.forget(run)
+            return
+        except Cancelled:
+            for run in self.runs:
+                run._finish_with_error(None)
+            self._done()
+            return
+        try:
+            for run in self.runs:
+                self._run_one(run)
+        finally:
+            slots.release()
+        self._done()
+
+    def _run_one(self, run):
+        if self._stop.is_set():
+            run._finish_with_error(None)
+            return
+        try:
+            run._train(1)
+        except Exception as exc:  # noqa: BLE001 - reported to the client, then logged
+            log.exception("race %s: run %s failed", self.id, run.id)
+            run._finish_with_error(exc)
+
+    def _done(self):
+        starts = [r.initial_thetas for r in self.runs if r.initial_thetas is not None]
+        spread = max((float(np.max(np.abs(a - b))) for first in starts[:1] for other in starts
+                      for a, b in zip(first, other)), default=None)
+        self.session.put(protocol.race_done(self.id, [r.summary() for r in self.runs],
+                                            same_start=spread))
