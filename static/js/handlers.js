@@ -27,12 +27,15 @@ export function ready(msg, lab) {
     store.set({ dataset: lab.datasets[0].id }, { quiet: true }); // loaded just below
   }
   lab.loadDataset();
+  lab.replay?.setOptimizers(msg.optimizers || []);
+  lab.replay?.listModels();
   if (!lab.run) { lab.previewStructure(); w.status.status('Connected. Press Train to start.'); }
   const sizes = lab.layerSizes();
   if (sizes) warmUp(sizes, lab.info().image_shape, lab.info().class_names);
 }
 
 export function started(msg, lab) {
+  if (msg.race_id) lab.replay?.contenderStarted(msg);
   if (!lab.owns(msg)) return;
   const { run, w, scheduler } = lab;
   run.layerSizes = msg.layer_sizes;
@@ -54,6 +57,7 @@ export function state(msg, lab) {
 }
 
 export function iteration(msg, lab) {
+  lab.replay?.iteration(msg);
   if (!lab.owns(msg)) return;
   lab.run.lastIteration = msg;
   lab.scheduler.addIteration(msg);
@@ -68,6 +72,7 @@ export function done(msg, lab) {
   const { run, w, scheduler } = lab;
   lab.setRunState('idle');
   run.done = msg;
+  lab.replay?.runDone(run);
   const info = run.dataset;
   const acc = msg.test_accuracy != null ? `: test accuracy ${(100 * msg.test_accuracy).toFixed(1)}%` : '';
   const why = DONE_WHY[msg.reason] || msg.reason;
@@ -96,6 +101,7 @@ export function gradient_check_result(msg, lab) {
 export function saved(msg, lab) {
   lab.w.status.status(`Saved model “${msg.name}”.`);
   lab.w.tools.showSaved(msg.name);
+  lab.replay?.listModels();
 }
 
 export function error(msg, lab) {
@@ -106,4 +112,22 @@ export function error(msg, lab) {
   if (msg.request_type === 'predict' && typeof msg.request_id !== 'string') w.prediction.setSource(msg.message);
   if (msg.request_type === 'gradient_check') w.tools.showCheckError(msg.message);
   if (msg.request_type === 'save') w.tools.showSaveError(msg.message);
+  if (msg.request_type === 'open_model') { w.saved.setNote(msg.message, true); lab.run = null; lab.setRunState('idle'); lab.previewStructure(); }
+  if (msg.request_type === 'race') { lab.replay.clear(); lab.setRunState('idle'); lab.previewStructure(); }
+}
+
+/** An optimizer race began: its contenders, in racing order. */
+export function race_started(msg, lab) {
+  lab.replay.raceStarted(msg);
+}
+
+/** An optimizer race ended: each contender's final numbers. */
+export function race_done(msg, lab) {
+  lab.replay.raceDone(msg);
+  lab.setRunState('idle');
+}
+
+/** A run's metrics and kept iterations: the timeline (and a race's curves). */
+export function history(msg, lab) {
+  lab.replay.onHistory(msg);
 }

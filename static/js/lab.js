@@ -30,6 +30,8 @@ export class Lab {
     this.requestId = 0;
     this.lastPredictRequest = 0;
     this.lastRefresh = 0;
+    this.at = null;              // the timeline's iteration (null: the newest weights)
+    this.replay = null;          // compare and replay (replay.js), set by main.js
   }
 
   get state() { return this.store.state; }
@@ -62,6 +64,7 @@ export class Lab {
   redrawAll() {
     const w = this.w;
     w.costChart.restyle();
+    w.raceChart?.restyle();
     w.accChart.restyle();
     if (this.run?.thetas) this.scheduler.setWeights(this.run.thetas);
     if (this.run?.lastIteration) this.scheduler.setLatest(this.run.lastIteration);
@@ -156,7 +159,7 @@ export class Lab {
       return;
     }
     this.lastPredictRequest = ++this.requestId;
-    this.send({ type: 'predict', request_id: this.lastPredictRequest, run_id: this.run.id, ...what });
+    this.send({ type: 'predict', request_id: this.lastPredictRequest, run_id: this.run.id, ...what, ...(this.at != null ? { iteration: this.at } : {}) });
   }
 
   /** While training, ask again (at most once a second) what the newest weights make of a drawing or a non-probe sample. */
@@ -241,6 +244,7 @@ export class Lab {
 
   clearRunWidgets() {
     const w = this.w;
+    this.replay?.clear();
     this.scheduler.clear();
     this.painter.clear();
     w.costChart.reset(); w.accChart.reset();

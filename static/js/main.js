@@ -23,6 +23,12 @@ import { PredictionPanel } from './widgets/prediction.js';
 import { ConfusionMatrix } from './widgets/confusion.js';
 import { ImageStrip } from './widgets/gallery.js';
 import { DecisionBoundary } from './widgets/boundary.js';
+import { RaceControls, RaceResults } from './widgets/race.js';
+import { RaceChart } from './widgets/racechart.js';
+import { Timeline } from './widgets/timeline.js';
+import { SavedRuns } from './widgets/savedruns.js';
+import { ExportButtons, streamChartCSV, confusionCSV } from './widgets/export.js';
+import { Replay } from './replay.js';
 
 const $ = (sel) => document.querySelector(sel);
 const SERIES = [{ label: 'training', color: '--series-train' }, { label: 'validation', color: '--series-val', dash: [6, 4] }];
@@ -50,15 +56,26 @@ const widgets = {
   boundary: new DecisionBoundary($('#boundary')),
   sampleStrip: new ImageStrip($('#samples'), { onSelect: (item) => lab.selectSample(item), empty: 'Loading samples…' }),
   misStrip: new ImageStrip($('#misclassified'), { onSelect: (item) => lab.selectSample(item), empty: 'Misclassified test digits appear when training ends.' }),
+  raceControls: new RaceControls($('#race-controls'), { onRace: (optimizers) => lab.replay.startRace(optimizers) }),
+  raceChart: new RaceChart($('#race-chart')),
+  raceResults: new RaceResults($('#race-results'), { onPick: (runId) => lab.replay.pick(runId) }),
+  timeline: new Timeline($('#timeline'), { onSeek: (it) => { lab.replay.stopPlaying(); lab.replay.seek(it); }, onPlay: (on) => lab.replay.play(on) }),
+  saved: new SavedRuns($('#saved-runs'), { onOpen: (name) => lab.replay.open(name), onUpload: (file) => lab.replay.upload(file), onRefresh: () => lab.replay.listModels() }),
 };
+new ExportButtons($('#h-cost'), { name: 'cost', csv: () => (widgets.raceChart.container.hidden ? streamChartCSV(widgets.costChart) : widgets.raceChart.csv()),
+  png: () => (widgets.raceChart.container.hidden ? widgets.costChart.plot : widgets.raceChart.plot)?.ctx.canvas });
+new ExportButtons($('#h-acc'), { name: 'accuracy', csv: () => streamChartCSV(widgets.accChart), png: () => widgets.accChart.plot?.ctx.canvas });
+new ExportButtons($('#h-conf'), { name: 'confusion-matrix', csv: () => (lab.run?.done?.confusion_matrix ? confusionCSV(lab.run.done.confusion_matrix, lab.run.dataset.class_names) : null) });
 
 const scheduler = new FrameScheduler({ onFrame: (batch, s) => lab.painter.paint(batch, s) });
 const lab = new Lab({ store, widgets, send: (msg) => conn.send(msg), scheduler });
+lab.replay = new Replay(lab);
 const router = new Router();
 for (const [type, handle] of Object.entries(handlers)) router.on(type, (msg) => handle(msg, lab));
 const conn = new Connection(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, {
   onMessage: (msg) => router.dispatch(msg),
   onWeights: ({ header, thetas }) => {
+    if (header.request_id != null) { lab.replay.weightsAt(header, thetas); return; } // a timeline answer
     if (!lab.owns(header)) return;
     lab.run.thetas = thetas;
     scheduler.setWeights(thetas);
