@@ -183,6 +183,11 @@ export class Replay {
     lab.scheduler.setWeights(thetas);
     if (this.history) lab.scheduler.setLatest(this.row(header.iteration, { probe_activations: header.probe_activations }));
     this.w.timeline.showAt(header.iteration);
+    const last = this.history?.kept.at(-1);
+    const who = lab.run.race_id ? `${this.label(this.race?.contenders.find((c) => c.run_id === lab.run.id)?.optimizer)}: ` : '';
+    const text = header.iteration === last ? `${who}the final network (iteration ${last}).`
+      : `${who}rewound to iteration ${header.iteration} of ${last}: every panel shows the network as it was then.`;
+    lab.w.status.status(text[0].toUpperCase() + text.slice(1));
     this.waiting = false;
   }
 

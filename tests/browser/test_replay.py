@@ -21,6 +21,11 @@ from tests.browser.test_page import CANVAS_HASH, button, open_page, wait_idle_af
 pytestmark = pytest.mark.browser
 
 
+def scroll_to_charts(page: Page):
+    """Charts, timeline and race table in view, under the sticky top bar."""
+    page.evaluate("window.scrollTo(0, document.querySelector('.area-cost').getBoundingClientRect().top + scrollY - 100)")
+
+
 def download_csv(page: Page, panel_heading: str) -> list[dict]:
     """Click a panel's CSV button and read the file it saves."""
     with page.expect_download() as info:
@@ -82,8 +87,8 @@ def test_a_race_of_three_optimizers_starts_them_at_the_same_cost_and_ends_with_a
     # picking a contender shows its network: the timeline follows it
     page.locator("#race-results input[type=radio]").first.check()
     expect(page.locator("#timeline-label")).to_contain_text("iteration 6 of 6", timeout=10_000)
-    expect(page.locator("#status")).to_contain_text("Showing TNC")
-    page.evaluate("window.scrollTo(0, 0)")
+    expect(page.locator("#status")).to_contain_text("TNC (Newton): the final network (iteration 6)")
+    scroll_to_charts(page)
     page.screenshot(path=screenshots / "13-race.png")
 
 
@@ -151,7 +156,8 @@ def test_the_timeline_rewinds_the_diagram_and_the_heatmaps_to_what_iteration_5_s
     rewound = settled(page)
     assert json.loads(rewound[0]) == json.loads(live[0])
     assert rewound[1] == live[1]
-    page.evaluate("window.scrollTo(0, 0)")
+    expect(page.locator("#status")).to_contain_text("Rewound to iteration 5 of 8")
+    scroll_to_charts(page)
     page.screenshot(path=screenshots / "13-timeline.png")
 
     # playing back ends at the last iteration

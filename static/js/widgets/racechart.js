@@ -9,7 +9,7 @@ import { el } from './canvas.js';
 /** The x axes a race can be drawn against: the field of `iteration` / `history` and its label. */
 export const RACE_AXES = [
   { key: 'iteration', label: 'iterations' },
-  { key: 'n_fev_equiv', label: 'evaluations (full-batch equivalents)', short: 'evaluations' },
+  { key: 'n_fev_equiv', label: 'evaluations (full-batch eq.)', short: 'evaluations' },
   { key: 'cpu_time', label: 'CPU seconds' },
 ];
 // Okabe–Ito: told apart with the common colour-vision deficiencies, on light and dark
