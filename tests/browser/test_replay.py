@@ -13,9 +13,11 @@ import json
 import re
 import time
 
+import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
 
+from server.network import NeuralNetwork
 from tests.browser.test_page import CANVAS_HASH, button, open_page, wait_idle_after_run
 
 pytestmark = pytest.mark.browser
@@ -198,3 +200,17 @@ def test_a_saved_run_reopens_after_a_reload_with_its_cost_prediction_and_curve(p
     expect(page.get_by_test_id("prediction")).to_have_text(predicted)
     assert page.locator("#bars").inner_text() == bars  # drawn with the class, in one call
     expect(page.locator("#timeline-label")).to_have_text("iteration 5 of 5")
+
+
+def test_an_uploaded_model_that_does_not_fit_the_data_set_gets_the_servers_message(page, live_server, watch, tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 2))
+    model = NeuralNetwork(hidden_layers=(3,), max_iter=3, random_state=0).fit(X, (X[:, 0] > 0.5).astype(int))
+    model.save(tmp_path / "two-inputs.npz")
+    open_page(page, live_server)
+    page.locator("#model-upload").set_input_files(str(tmp_path / "two-inputs.npz"))
+    expect(page.locator("#saved-note")).to_contain_text("Uploaded two-inputs (2–3–2)")
+    page.get_by_role("button", name="Open two-inputs").click()
+    expect(page.locator("#saved-note")).to_contain_text("takes 2 inputs", timeout=10_000)
+    expect(page.locator("#saved-note")).to_contain_text("400")
+    expect(page.get_by_test_id("run-state")).to_have_text("idle")
