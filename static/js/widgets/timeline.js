@@ -4,7 +4,7 @@
  * up to the server's memory budget, every 2^k-th beyond it).
  * @module widgets/timeline
  */
-import { el, fitCanvas, showPanel } from './canvas.js';
+import { el, fitCanvas } from './canvas.js';
 
 export const SPEEDS = [2, 5, 10, 20]; // iterations per second
 
@@ -32,13 +32,18 @@ export class Timeline {
     this.reset();
   }
 
-  /** No run to rewind: hide the panel. */
+  /** No run to rewind: the controls wait, disabled (the panel stays, so nothing below it moves). */
   reset() {
     this.kept = [];
     this.last = 0;
     this.playing = false;
     this.setPlaying(false);
-    showPanel(this.container, false);
+    this.slider.disabled = true;
+    this.playButton.disabled = true;
+    this.label.textContent = '';
+    this.note.textContent = 'When a run ends, drag the slider to rewind every panel to any of its iterations, or play the run back.';
+    const ctx = this.marks.getContext('2d');
+    ctx.clearRect(0, 0, this.marks.width, this.marks.height);
   }
 
   /**
@@ -61,7 +66,6 @@ export class Timeline {
       + 'Drag to rewind every panel; the confusion matrix and the misclassified list are those of the final weights.';
     this.showAt(this.kept[this.kept.length - 1]);
     this._drawMarks();
-    showPanel(this.container, true);
   }
 
   /** Show which iteration the panels are at. @param {number} iteration */
