@@ -68,6 +68,8 @@ def _query_int(name, default, lo, hi):
 def samples(dataset_id):
     """A page of a data set's examples: ``?split=test&start=0&count=16&format=list``.
 
+    2-D data sets also take ``noise``, ``n_points`` and ``data_seed`` (as `train` does).
+
     ``format=list`` gives each image as a row-major list of floats in [0, 1];
     ``format=base64`` gives each as base64 of uint8 (0-255) bytes, row-major.
     """
@@ -81,7 +83,7 @@ def samples(dataset_id):
     fmt = request.args.get("format", "list")
     if fmt not in ("list", "base64"):
         raise protocol.invalid("format", f"{fmt!r} is not one of ['list', 'base64']")
-    ds = lab.dataset(dataset_id)
+    ds = lab.dataset(dataset_id, protocol.validate_data_query(request.args, lab.limits))
     X, y = (ds.X_test, ds.y_test) if split == "test" else (ds.X_train, ds.y_train)
     n = int(X.shape[0])
     if "indices" in request.args:  # any samples at once, e.g. the misclassified ones
@@ -100,7 +102,14 @@ def samples(dataset_id):
     return {"dataset": dataset_id, "split": split, "start": start, "count": len(images),
             "n": n, "image_shape": info["image_shape"], "class_names": info["class_names"],
             "format": fmt, "indices": index.tolist(), "labels": np.asarray(y[index]).tolist(),
-            "images": images}
+            "images": images, "data_params": _data_params(ds)}
+
+
+def _data_params(ds):
+    """The parameters that drew a 2-D data set (null for other kinds)."""
+    if ds.kind != protocol.settings.POINTS:
+        return None
+    return {k: ds.params[k] for k in protocol.settings.DATA_PARAMS}
 
 
 def _query_indices(n):

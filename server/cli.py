@@ -7,7 +7,7 @@ import sys
 import time
 
 from .network import NeuralNetwork
-from .protocol.settings import SETTINGS
+from .protocol.settings import DATA_PARAMS, SETTINGS
 
 
 def _layers(text, flag="--hidden-layers"):
@@ -69,13 +69,19 @@ class ProgressBar:
         self.total, self.stream, self.width = total, stream, width
         self.last_draw = 0.0
         self.drawn = False
+        self.pending = None  # an iteration not drawn yet (the fit may end on it)
 
     def __call__(self, info):
         now = time.perf_counter()
+        self.pending = info
         if info.iteration < self.total and now - self.last_draw < 0.1:
             return
+        self._draw(info, now)
+
+    def _draw(self, info, now):
         self.last_draw = now
         self.drawn = True
+        self.pending = None
         done = int(self.width * info.iteration / self.total)
         bar = "#" * done + "." * (self.width - done)
         val = "" if info.val_accuracy is None else f"  val {100 * info.val_accuracy:5.1f}%"
@@ -86,6 +92,8 @@ class ProgressBar:
         self.stream.flush()
 
     def close(self):
+        if self.pending is not None:  # a fit that converged early: show where it ended
+            self._draw(self.pending, time.perf_counter())
         if self.drawn:
             self.stream.write("\n")
 
@@ -96,7 +104,8 @@ def main(argv=None, out=sys.stdout, err=sys.stderr):
     from .datasets import load_dataset, train_validation_split
 
     try:
-        ds = load_dataset(args.dataset)
+        given = {k: getattr(args, k) for k in DATA_PARAMS if getattr(args, k) is not None}
+        ds = load_dataset(args.dataset, **given)
         X, y = ds.X_train, ds.y_train
         X_val = y_val = None
         if args.validation_fraction:

@@ -37,12 +37,12 @@ from server.datasources.files import (
 )
 from server.datasources.files import read_mnist as _read_mnist_from
 from server.datasources.splits import train_validation_split
-from server.datasources.toys import TOY_DEFAULTS, TOY_N_SAMPLES, TOY_NAMES, TOY_TEXT, make_toy
+from server.datasources.toys import TOYS, make_toy, toy_summary
 from server.datasources.user import UserDataLimits, load_user_dataset
 
 __all__ = [
     "CACHE_FORMAT_VERSION", "DATASET_IDS", "DATA_DIR", "DEFAULT_DATASET", "DIGITS20_PER_CLASS",
-    "MNIST_FILES", "SOURCE_SHA256", "TOY_DEFAULTS", "Dataset", "UserDataLimits",
+    "MNIST_FILES", "POST_SETTINGS", "SOURCE_SHA256", "TOYS", "Dataset", "UserDataLimits",
     "clear_memory_cache", "digits20_cache_path", "file_sha256", "list_datasets",
     "load_dataset", "load_user_dataset", "make_toy", "read_idx", "read_mnist",
     "select_digits20", "to_digits20", "train_validation_split",
@@ -57,6 +57,11 @@ SEMEION_TEST_FRACTION = 0.25  # Semeion has no official split; ours is stratifie
 MNIST_SOURCE = ("MNIST, Y. LeCun, C. Cortes and C.J.C. Burges (derived from NIST SD-3/SD-1); "
                 "CC BY-SA 3.0. Original IDX files in data/mnist/.")
 
+
+# The post's experiment: what the image sets recommend (tests/test_settings.py checks
+# that it is the train-settings table's default).
+POST_SETTINGS = {"hidden_layers": [25], "regularization_parameter": 1.0, "optimizer": "TNC",
+                 "max_iter": 50, "activation": "logistic", "delay_ms": 0}
 
 _CATALOG = {
     "digits20": dict(
@@ -87,7 +92,7 @@ _CATALOG = {
         source="Semeion Research Center of Sciences of Communication, Rome, via the UCI "
                "Machine Learning Repository; CC BY 4.0. data/semeion.npz."),
 }
-DATASET_IDS = tuple(_CATALOG) + tuple(TOY_DEFAULTS)
+DATASET_IDS = tuple(_CATALOG) + tuple(TOYS)
 DEFAULT_DATASET = "digits20"
 
 
@@ -98,7 +103,9 @@ def list_datasets() -> list[dict]:
     -------
     list of dict
         Keys ``id, name, description, image_shape, n_features, class_names,
-        n_train, n_test, kind``; toys are described with their default parameters.
+        n_train, n_test, kind, recommended`` (train settings that work for the set);
+        toys are described with their default parameters, also listed as
+        ``data_params`` (``noise``, ``n_points``, ``data_seed``).
     """
     out = []
     for key, meta in _CATALOG.items():
@@ -106,14 +113,9 @@ def list_datasets() -> list[dict]:
         out.append({"id": key, "name": meta["name"], "description": meta["description"],
                     "image_shape": [h, w], "n_features": h * w,
                     "class_names": list(meta["class_names"]), "n_train": meta["n_train"],
-                    "n_test": meta["n_test"], "kind": meta["kind"]})
-    for key, defaults in TOY_DEFAULTS.items():
-        k = defaults["n_classes"]
-        out.append({"id": key, "name": TOY_NAMES[key],
-                    "description": TOY_TEXT[key], "image_shape": None, "n_features": 2,
-                    "class_names": [str(c) for c in range(k)], "n_train": TOY_N_SAMPLES,
-                    "n_test": TOY_N_SAMPLES // 4, "kind": "points"})
-    return out
+                    "n_test": meta["n_test"], "kind": meta["kind"],
+                    "recommended": dict(POST_SETTINGS)})
+    return out + [toy_summary(toy) for toy in TOYS.values()]
 
 
 def load_dataset(name: str = DEFAULT_DATASET, *, data_dir: str | os.PathLike | None = None,
@@ -129,9 +131,10 @@ def load_dataset(name: str = DEFAULT_DATASET, *, data_dir: str | os.PathLike | N
     cache_dir : path, optional
         Where ``digits20`` is cached (default: ``paths.default_cache_dir()``).
     **params
-        Toys only: ``n_samples`` (training points, 10..100000, default 400),
-        ``n_test`` (default ``n_samples // 4``), ``noise`` (0..1), ``random_state``
-        (int, default 0) and ``n_classes`` (2..8, ``spiral`` and ``gaussians``).
+        Toys only: ``n_points`` (training points, 10..100000, default 400),
+        ``n_test`` (default ``n_points // 4``), ``noise`` (0..1, default the toy's),
+        ``data_seed`` (int, default 0) and ``n_classes`` (2..8, ``spiral`` and
+        ``gaussians``).
 
     Returns
     -------
@@ -145,7 +148,7 @@ def load_dataset(name: str = DEFAULT_DATASET, *, data_dir: str | os.PathLike | N
     """
     if name not in DATASET_IDS:
         raise ValueError(f"dataset: unknown id {name!r}; allowed: {', '.join(DATASET_IDS)}")
-    if name in TOY_DEFAULTS:
+    if name in TOYS:
         return make_toy(name, **params)
     if params:
         raise ValueError(f"dataset {name!r} takes no parameters, got {sorted(params)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from .core.estimator import DTYPES, NeuralNetwork
 from .core.gradcheck import check_gradients
 from .core.maths import (
+    ACTIVATIONS,
     cost_only,
     forward,
     layer_table,
@@ -20,7 +21,7 @@ from .core.maths import (
 from .core.optimizers import OPTIMIZER_REGISTRY, OPTIMIZERS, IterationInfo, Optimizer
 
 __all__ = [
-    "DTYPES", "OPTIMIZERS", "OPTIMIZER_REGISTRY", "IterationInfo", "NeuralNetwork", "Optimizer",
-    "check_gradients", "cost_only", "forward", "layer_table", "loss_and_grad", "pack",
-    "sigmoid", "unpack",
+    "ACTIVATIONS", "DTYPES", "OPTIMIZERS", "OPTIMIZER_REGISTRY", "IterationInfo",
+    "NeuralNetwork", "Optimizer", "check_gradients", "cost_only", "forward", "layer_table",
+    "loss_and_grad", "pack", "sigmoid", "unpack",
 ]

@@ -67,7 +67,7 @@ def test_a_damaged_data_file_is_refused_with_its_name(tmp_path):
 
 def test_an_unknown_dataset_is_refused_naming_the_allowed_ids():
     with pytest.raises(ValueError, match="'digits21'.*digits20, mnist, optdigits, semeion, "
-                                         "xor, circles, spiral, gaussians"):
+                                         "xor, circles, spiral, gaussians, sine"):
         load_dataset("digits21")
 
 
@@ -82,10 +82,17 @@ def test_list_datasets_does_not_load_anything(monkeypatch):
 
 
 @pytest.mark.parametrize("name", ["digits20", "optdigits", "semeion", "xor", "circles",
-                                  "spiral", "gaussians"])
+                                  "spiral", "gaussians", "sine"])
 def test_list_datasets_describes_each_set_as_it_loads(name):
     listed = {d["id"]: d for d in list_datasets()}[name]
-    assert listed == load_dataset(name).info()
+    loaded = load_dataset(name)
+    assert {k: listed[k] for k in loaded.info()} == loaded.info()
+    assert set(listed) - set(loaded.info()) == (
+        {"recommended", "data_params"} if loaded.kind == "points" else {"recommended"})
+    if loaded.kind == "points":
+        assert listed["data_params"] == {"noise": loaded.params["noise"],
+                                         "n_points": loaded.params["n_points"],
+                                         "data_seed": loaded.params["data_seed"]}
 
 
 def test_load_dataset_defaults_to_digits20(digits20):
@@ -254,11 +261,11 @@ def test_semeion_is_binary_with_a_stratified_deterministic_split():
 
 # --------------------------------------------------------------------------- toys
 
-@pytest.mark.parametrize("name", ["xor", "circles", "spiral", "gaussians"])
+@pytest.mark.parametrize("name", ["xor", "circles", "spiral", "gaussians", "sine"])
 def test_toys_are_seeded_balanced_two_dimensional_and_in_unit_range(name):
-    a = load_dataset(name, noise=0.2, random_state=3, n_samples=300)
-    b = load_dataset(name, noise=0.2, random_state=3, n_samples=300)
-    c = load_dataset(name, noise=0.2, random_state=4, n_samples=300)
+    a = load_dataset(name, noise=0.2, data_seed=3, n_points=300)
+    b = load_dataset(name, noise=0.2, data_seed=3, n_points=300)
+    c = load_dataset(name, noise=0.2, data_seed=4, n_points=300)
     assert a.kind == "points" and a.image_shape is None
     assert a.X_train.shape == (300, 2) and a.X_test.shape == (75, 2)
     np.testing.assert_array_equal(a.X_train, b.X_train)
@@ -269,11 +276,11 @@ def test_toys_are_seeded_balanced_two_dimensional_and_in_unit_range(name):
 
 
 def test_noise_moves_points_off_the_clean_pattern():
-    clean = load_dataset("circles", noise=0.0, n_samples=200)
+    clean = load_dataset("circles", noise=0.0, n_points=200)
     radius = np.hypot(*(clean.X_train * 3 - 1.5).T)  # back to drawing units
     np.testing.assert_allclose(radius[clean.y_train == 0], 1.0)
     np.testing.assert_allclose(radius[clean.y_train == 1], 0.5)
-    noisy = load_dataset("circles", noise=0.2, n_samples=200)
+    noisy = load_dataset("circles", noise=0.2, n_points=200)
     spread = np.hypot(*(noisy.X_train * 3 - 1.5).T)[noisy.y_train == 0].std()
     assert 0.1 < spread < 0.3
 
@@ -285,9 +292,9 @@ def test_xor_labels_follow_the_quadrants_without_noise():
 
 
 @pytest.mark.parametrize("params, field", [
-    ({"noise": 1.5}, "noise"), ({"noise": -0.1}, "noise"), ({"n_samples": 5}, "n_samples"),
-    ({"n_samples": 10.5}, "n_samples"), ({"n_classes": 3}, "n_classes"),
-    ({"random_state": -1}, "random_state"),
+    ({"noise": 1.5}, "noise"), ({"noise": -0.1}, "noise"), ({"n_points": 5}, "n_points"),
+    ({"n_points": 10.5}, "n_points"), ({"n_classes": 3}, "n_classes"),
+    ({"data_seed": -1}, "data_seed"),
 ])
 def test_toy_parameters_out_of_range_are_named(params, field):
     with pytest.raises(ValueError, match=field):

@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 import pytest
+from test_activations import loop_cost_and_gradient as loop_with_activation
 
 from server.network import (
     OPTIMIZERS,
@@ -16,10 +17,6 @@ from server.network import (
 )
 
 
-def sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
 def toy_problem(m=300, n=12, classes=3, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.uniform(size=(m, n))
@@ -28,34 +25,8 @@ def toy_problem(m=300, n=12, classes=3, seed=0):
 
 
 def loop_cost_and_gradient(thetas, X, y, lam):
-    """The course's per-sample backpropagation with explicit bias columns.
-
-    An independent implementation: one sample at a time, ``hstack`` of the bias,
-    ``log`` of the sigmoid. Used only on small, unsaturated problems.
-    """
-    m = X.shape[0]
-    p = thetas[-1].shape[1]
-    grads = [np.zeros_like(t) for t in thetas]
-    cost = 0.0
-    for i in range(m):
-        a = [np.concatenate([[1.0], X[i]])]
-        for k, t in enumerate(thetas):
-            h = sigmoid(a[-1] @ t)
-            a.append(h if k == len(thetas) - 1 else np.concatenate([[1.0], h]))
-        target = np.eye(p)[y[i]]
-        out = a[-1]
-        cost -= np.sum(target * np.log(out) + (1 - target) * np.log(1 - out))
-        delta = out - target
-        for k in range(len(thetas) - 1, -1, -1):
-            grads[k] += np.outer(a[k], delta)
-            if k:
-                delta = (thetas[k] @ delta)[1:] * a[k][1:] * (1 - a[k][1:])
-    cost /= m
-    for k, t in enumerate(thetas):
-        cost += lam / (2 * m) * np.sum(t[1:] ** 2)
-        grads[k] /= m
-        grads[k][1:] += lam / m * t[1:]
-    return cost, grads
+    """The course's per-sample backpropagation (tests/test_activations.py), logistic units."""
+    return loop_with_activation(thetas, X, y, lam, "logistic")
 
 
 # -- the maths ------------------------------------------------------------

@@ -38,7 +38,7 @@ def test_train_fills_every_default():
     assert msg["optimizer"] == "TNC"
     assert msg["max_iter"] == 50
     assert msg["probe"] == list(range(8))
-    assert msg["delay_ms"] == 0 and msg["weights_interval_ms"] == 250
+    assert msg["delay_ms"] == 0 and msg["weights_interval_ms"] is None  # the data set's kind
     assert msg["run_id"] is None and msg["learning_rate"] is None
 
 
@@ -161,9 +161,12 @@ def test_builders_produce_json():
     class Info:
         iteration, n_fev, cost, grad_norm, elapsed = 3, 9, 0.5, 0.1, 0.25
         train_accuracy, val_cost, val_accuracy = 0.9, float("nan"), None
+        class_accuracy = np.array([1.0, 2 / 3, np.nan])  # the last class has no samples
+        val_class_accuracy = None
 
     msg = protocol.iteration("r", Info, [np.zeros((2, 3)), np.ones((2, 4))])
     assert msg["val_cost"] is None  # NaN is not JSON
+    assert msg["class_accuracy"] == [1.0, 0.6667, None]
     assert msg["probe_activations"] == [[[0.0] * 3, [1.0] * 4]] * 2
     json.dumps(msg, allow_nan=False)
     assert set(protocol.SERVER_MESSAGES) >= {"started", "iteration", "done", "prediction",

@@ -183,6 +183,7 @@ MALFORMED = {
     "stop": {"type": "stop", "run_id": ""},
     "speed": {"type": "speed", "delay_ms": -1},
     "predict": {"type": "predict", "vector": "x", "request_id": 9},
+    "explain": {"type": "explain", "sample": {"index": -1}, "request_id": 10},
     "gradient_check": {"type": "gradient_check", "run_id": ["a"]},
     "save": {"type": "save", "name": "../../etc/passwd"},
     "history": {"type": "history", "run_id": "no such run"},

@@ -7,21 +7,21 @@ the table records with the reason.
 
 from __future__ import annotations
 
-import math
 import os
 
 import numpy as np
 
 from . import blas, modelfile
 from .checks import check_float, check_int, check_thetas, check_X
-from .maths import forward, layer_table, loss_and_grad, one_hot, pack, unpack
+from .initializers import INITIALIZERS
+from .maths import ACTIVATIONS, forward, layer_table, loss_and_grad, one_hot, pack, unpack
 from .metrics import count_parameters
 from .optimizers import OPTIMIZER_REGISTRY, FitState
 
 DTYPES = ("float64", "float32")
 
 class NeuralNetwork:
-    """A fully connected network of sigmoid units, trained by backpropagation.
+    """A fully connected network trained by backpropagation, with the post's logistic outputs.
 
     Parameters
     ----------
@@ -34,6 +34,13 @@ class NeuralNetwork:
         iteration is one epoch: one pass over the shuffled training set in
         mini-batches of ``batch_size``.
     optimizer : {"TNC", "L-BFGS-B", "CG", "adam", "gd"}, default "TNC"
+    activation : {"logistic", "tanh", "relu"}, default "logistic"
+        The hidden units' function (scikit-learn's names); the output units stay
+        logistic. ``logistic`` is the post's.
+    init : {"scaled_uniform", "randn"}, default "scaled_uniform"
+        The initial weights (``server.core.initializers``): uniform in
+        ``+-sqrt(6 / (n_in + n_out))``, or the post's standard normal ``randn``,
+        which saturates the sigmoids of a wide layer.
     random_state : int or None, default None
         Seeds the initial weights and the mini-batch order; None draws fresh ones
         each fit, as scikit-learn does (the page, wire and CLI use 0: see
@@ -64,6 +71,8 @@ class NeuralNetwork:
         regularization_parameter=1.0,
         max_iter=50,
         optimizer="TNC",
+        activation="logistic",
+        init="scaled_uniform",
         random_state=None,
         dtype="float64",
         learning_rate=None,
@@ -80,6 +89,8 @@ class NeuralNetwork:
         self.regularization_parameter = regularization_parameter
         self.max_iter = max_iter
         self.optimizer = optimizer
+        self.activation = activation
+        self.init = init
         self.random_state = random_state
         self.dtype = dtype
         self.learning_rate = learning_rate
@@ -97,9 +108,9 @@ class NeuralNetwork:
     # -- parameters ---------------------------------------------------------
 
     _PARAM_NAMES = (
-        "hidden_layers", "regularization_parameter", "max_iter", "optimizer", "random_state",
-        "dtype", "learning_rate", "batch_size", "max_fun", "max_params", "n_threads", "tol",
-        "warm_start", "class_names", "image_shape",
+        "hidden_layers", "regularization_parameter", "max_iter", "optimizer", "activation",
+        "init", "random_state", "dtype", "learning_rate", "batch_size", "max_fun", "max_params",
+        "n_threads", "tol", "warm_start", "class_names", "image_shape",
     )
 
     def get_params(self):
@@ -124,6 +135,11 @@ class NeuralNetwork:
         if self.optimizer not in OPTIMIZER_REGISTRY:
             raise ValueError(f"optimizer must be one of {tuple(OPTIMIZER_REGISTRY)}, "
                              f"got {self.optimizer!r}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, "
+                             f"got {self.activation!r}")
+        if self.init not in INITIALIZERS:
+            raise ValueError(f"init must be one of {tuple(INITIALIZERS)}, got {self.init!r}")
         try:
             dtype_name = np.dtype(self.dtype).name
         except TypeError:
@@ -212,12 +228,8 @@ class NeuralNetwork:
     # -- initialisation -----------------------------------------------------
 
     def _initial_flat(self, layer_sizes, rng):
-        """Return flat float64 thetas uniform in ``+-sqrt(6 / (n_in + n_out))``."""
-        parts = []
-        for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
-            bound = math.sqrt(6.0 / (n_in + n_out))
-            parts.append(rng.uniform(-bound, bound, size=(n_in + 1, n_out)).ravel())
-        return np.concatenate(parts)
+        """Return flat float64 thetas drawn by ``INITIALIZERS[self.init]``."""
+        return INITIALIZERS[self.init].function(layer_sizes, rng)
 
     # -- fitting ------------------------------------------------------------
 
@@ -283,7 +295,7 @@ class NeuralNetwork:
         """Return ``[X, a_1, ..., a_out]``: every layer's activations, no bias columns."""
         self._check_fitted()
         X = check_X(X, "X", n_features=self.thetas[0].shape[0] - 1).astype(np.float64)
-        return forward(self.thetas, X)[0]
+        return forward(self.thetas, X, self.activation)[0]
 
     def predict_proba(self, X):
         """Return the output activations, shape (m, p)."""
@@ -316,7 +328,8 @@ class NeuralNetwork:
             Y = one_hot(self._label_index(y, self.classes_, "y"), self.classes_.size)
         table = layer_table(self.layer_sizes)
         lam = float(self.regularization_parameter)
-        cost, grad, _ = loss_and_grad(pack(self.thetas), table, X, Y, lam)
+        cost, grad, _ = loss_and_grad(pack(self.thetas), table, X, Y, lam,
+                                      activation=self.activation)
         return cost, [g.copy() for g in unpack(grad, table)]
 
     # -- construction from weights, save and load ---------------------------
@@ -355,5 +368,6 @@ class NeuralNetwork:
         return (
             f"NeuralNetwork(hidden_layers={self.hidden_layers!r}, "
             f"regularization_parameter={self.regularization_parameter!r}, "
-            f"max_iter={self.max_iter!r}, optimizer={self.optimizer!r})"
+            f"max_iter={self.max_iter!r}, optimizer={self.optimizer!r}, "
+            f"activation={self.activation!r})"
         )

@@ -30,6 +30,9 @@ class IterationInfo:
     train_accuracy: float
     val_cost: float | None = None
     val_accuracy: float | None = None
+    class_accuracy: np.ndarray | None = None       # (p,) training accuracy per class
+    val_class_accuracy: np.ndarray | None = None   # (p,) validation accuracy per class
+    grad_norms: tuple = ()  # per weight matrix: the norm of its part of the gradient
     _flat: np.ndarray = field(default=None, repr=False)
     _table: list = field(default=None, repr=False)
 
@@ -50,6 +53,19 @@ class _Stop(Exception):
         self.reason = reason
 
 
+def accuracies(output, y_index, counts):
+    """Return ``(accuracy, per-class accuracy (p,))`` of outputs (m, p) against ``y_index``.
+
+    A class with no samples gets NaN. One ``bincount`` over the samples: small next
+    to the evaluation that produced ``output``.
+    """
+    right = np.argmax(output, axis=1) == y_index  # (m,)
+    per_class = np.bincount(y_index, weights=right, minlength=counts.size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_class /= counts
+    return float(right.mean()), per_class
+
+
 class FitState:
     """The bookkeeping of one ``fit``: counters, stop checks, the callbacks."""
 
@@ -58,12 +74,18 @@ class FitState:
         self.table, self.callback, self.on_evaluation = table, callback, on_evaluation
         self.dtype = dtype
         self.lam = float(model.regularization_parameter)
+        self.activation = model.activation
         self.y_index = np.argmax(Y, axis=1)
+        self.counts = np.bincount(self.y_index, minlength=Y.shape[1]).astype(np.float64)
+        if Y_val is not None:
+            self.y_val_index = np.argmax(Y_val, axis=1)
+            self.val_counts = np.bincount(self.y_val_index, minlength=Y.shape[1]).astype(
+                np.float64)
         self.start = time.perf_counter()
         self.n_fev = 0
         self.iteration = model.n_iter_
         self.best_x = None
-        self.recent = []  # [(x, cost, grad_norm, accuracy)] of the last evaluations
+        self.recent = []  # [(x, cost, grad, accuracy)] of the last evaluations
         self.grad_buf = None
 
     def elapsed(self):
@@ -87,44 +109,55 @@ class FitState:
         if self.grad_buf is None:
             self.grad_buf = np.empty_like(flat)
         cost, grad, output = loss_and_grad(flat, self.table, self.X, self.Y, self.lam,
-                                           grad_out=self.grad_buf)
-        accuracy = float(np.mean(np.argmax(output, axis=1) == self.y_index))
+                                           grad_out=self.grad_buf, activation=self.activation)
+        accuracy = accuracies(output, self.y_index, self.counts)
         grad64 = np.array(grad, dtype=np.float64)  # scipy may keep it: always a fresh copy
-        self.recent = [(x.copy(), cost, math.sqrt(sumsq(grad64)), accuracy)] + self.recent[:3]
+        self.recent = [(x.copy(), cost, grad64, accuracy)] + self.recent[:3]
         self._evaluated(cost)
         return cost, grad64
 
     def _lookup(self, xk):
-        for x, cost, gnorm, acc in self.recent:
+        """Return ``(cost, grad, accuracy)`` at ``xk``: from the last evaluations if there."""
+        for x, cost, grad, acc in self.recent:
             if np.array_equal(x, xk):
-                return cost, gnorm, acc
+                return cost, grad, acc
         cost, grad, output = loss_and_grad(xk.astype(self.dtype), self.table, self.X, self.Y,
-                                           self.lam)
-        acc = float(np.mean(np.argmax(output, axis=1) == self.y_index))
-        return cost, math.sqrt(sumsq(grad)), acc
+                                           self.lam, activation=self.activation)
+        return cost, grad, accuracies(output, self.y_index, self.counts)
 
     def scipy_callback(self, xk, *args):
-        cost, gnorm, acc = self._lookup(xk)
-        self._iterated(np.array(xk, dtype=np.float64), cost, gnorm, acc)
+        cost, grad, acc = self._lookup(xk)
+        self._iterated(np.array(xk, dtype=np.float64), cost, grad, acc)
 
-    def _iterated(self, x, cost, grad_norm, accuracy):
-        """Record one finished iteration at ``x``; raise _Stop when the fit must end."""
+    def _iterated(self, x, cost, grad, accuracy):
+        """Record one finished iteration at ``x``; raise _Stop when the fit must end.
+
+        ``grad`` is the full-batch gradient the optimizer used there (for the mini-batch
+        optimizers, the mean of the epoch's mini-batch gradients); ``accuracy`` is
+        ``(training accuracy, per class (p,))``, from :func:`accuracies`.
+        """
+        accuracy, class_accuracy = accuracy
+        grad_norms = tuple(math.sqrt(sumsq(g)) for g in unpack(grad, self.table))
+        grad_norm = math.sqrt(sum(n * n for n in grad_norms))
         self.best_x = x
         self.iteration += 1
         model = self.model
         model.n_iter_ = self.iteration
         model.cost_history_.append(float(cost))
         model.train_accuracy_history_.append(accuracy)
-        val_cost = val_acc = None
+        val_cost = val_acc = val_class_acc = None
         if self.X_val is not None:
             flat = x.astype(self.dtype, copy=False)
-            val_cost, out = cost_only(flat, self.table, self.X_val, self.Y_val, 0.0)
-            val_acc = float(np.mean(np.argmax(out, axis=1) == np.argmax(self.Y_val, axis=1)))
+            val_cost, out = cost_only(flat, self.table, self.X_val, self.Y_val, 0.0,
+                                      self.activation)
+            val_acc, val_class_acc = accuracies(out, self.y_val_index, self.val_counts)
             model.val_cost_history_.append(val_cost)
             model.val_accuracy_history_.append(val_acc)
         if self.callback is not None:
             info = IterationInfo(self.iteration, self.n_fev, float(cost), grad_norm,
-                                 self.elapsed(), accuracy, val_cost, val_acc, x, self.table)
+                                 self.elapsed(), accuracy, val_cost, val_acc,
+                                 class_accuracy, val_class_acc, grad_norms,
+                                 _flat=x, _table=self.table)
             if self.callback(info):
                 raise _Stop("callback")
         self._check_stop()
@@ -190,17 +223,18 @@ def minibatch_loop(state, opt, x0, rng):
             for start in range(0, m, batch):
                 idx = order[start:start + batch]
                 cost, grad, _ = loss_and_grad(params, state.table, state.X[idx], state.Y[idx],
-                                              state.lam, grad_out=grad_buf, n_total=m)
+                                              state.lam, grad_out=grad_buf, n_total=m,
+                                              activation=state.activation)
                 if not math.isfinite(cost):
                     raise _Stop("diverged")
                 grad_sum += grad
                 step(grad, lr)
                 state._evaluated(cost)
-            cost, output = cost_only(params, state.table, state.X, state.Y, state.lam)
-            acc = float(np.mean(np.argmax(output, axis=1) == state.y_index))
-            n_batches = math.ceil(m / batch)
-            state._iterated(params.astype(np.float64), cost,
-                            math.sqrt(sumsq(grad_sum)) / n_batches, acc)
+            cost, output = cost_only(params, state.table, state.X, state.Y, state.lam,
+                                     state.activation)
+            acc = accuracies(output, state.y_index, state.counts)
+            grad_sum /= math.ceil(m / batch)  # the mean mini-batch gradient of the epoch
+            state._iterated(params.astype(np.float64), cost, grad_sum, acc)
     except _Stop as stop:
         messages = {
             "max_iter": f"reached max_iter={model.max_iter} epochs", **_STOP_MESSAGES,

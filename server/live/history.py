@@ -21,6 +21,7 @@ oldest running ones.
 from __future__ import annotations
 
 import threading
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,6 +34,16 @@ def _frozen(a, dtype=np.float32):
     out = np.array(a, dtype=dtype)
     out.flags.writeable = False
     return out
+
+
+class Kept(NamedTuple):
+    """A kept iteration's weights and the kept iteration before it (None for the first)."""
+
+    iteration: int
+    thetas: list            # read-only float32, (n_in + 1, n_out) per layer
+    probe: list | None      # the probe's activations streamed with it, if recorded
+    previous: int | None
+    previous_thetas: list | None
 
 
 class Timeline:
@@ -128,15 +139,31 @@ class Timeline:
         before = [i for i in kept if i <= iteration]
         return before[-1] if before else kept[0]
 
+    def span(self) -> tuple[int, int, int] | None:
+        """``(first, latest, stride)`` of the kept iterations; None when none is kept."""
+        with self._lock:
+            if not self._kept:
+                return None
+            return min(self._kept), max(self._kept), self.stride
+
+    def at_or_before(self, iteration: int) -> Kept:
+        """The kept iteration at or before ``iteration`` with the one before it, read at once.
+
+        KeyError when none is kept at or before ``iteration``.
+        """
+        with self._lock:
+            before = sorted(i for i in self._kept if i <= iteration)
+            if not before:
+                raise KeyError(iteration)
+            (thetas, probe), _ = self._kept[before[-1]]
+            previous = before[-2] if len(before) > 1 else None
+            return Kept(before[-1], list(thetas), probe, previous,
+                        None if previous is None else list(self._kept[previous][0][0]))
+
     def weights_at(self, iteration: int) -> list[np.ndarray]:
         """The run's weights at ``iteration`` (read-only float32); KeyError if not kept."""
         with self._lock:
             return list(self._kept[iteration][0][0])
-
-    def probe_at(self, iteration: int):
-        """The probe's activations streamed at ``iteration`` (None if not recorded)."""
-        with self._lock:
-            return self._kept[iteration][0][1]
 
     def stacked(self) -> tuple[np.ndarray, list[np.ndarray]]:
         """``(iterations (k,), [per layer (k, n_in + 1, n_out) float32])``: for saving."""

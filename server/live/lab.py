@@ -59,25 +59,31 @@ class Lab:
         raise protocol.invalid("dataset", f"{dataset_id!r} is not one of "
                                f"{[d['id'] for d in self.catalog()]}")
 
-    def dataset(self, dataset_id):
-        """The loaded data set (server.datasets memoises the image sets)."""
+    def dataset(self, dataset_id, data_params=None):
+        """The loaded data set (server.datasets memoises the image sets).
+
+        ``data_params`` (``noise``, ``n_points``, ``data_seed``) draw a 2-D data set;
+        other kinds ignore them.
+        """
         from ..datasets import load_dataset
-        self.dataset_info(dataset_id)
+        info = self.dataset_info(dataset_id)
+        if info["kind"] == protocol.settings.POINTS and data_params:
+            return load_dataset(dataset_id, **data_params)
         return load_dataset(dataset_id)
 
-    def split(self, dataset_id, fraction, random_state):
+    def split(self, dataset_id, fraction, random_state, data_params=None):
         """``(X, y, X_val, y_val)`` of a data set's training part; seeded ones are shared.
 
         A class trains on the same data set with the page's default seed: one
         copy of the split (340 MB for MNIST) serves everyone instead of one each.
         """
-        ds = self.dataset(dataset_id)
+        ds = self.dataset(dataset_id, data_params)
         if fraction == 0:
             return ds.X_train, ds.y_train, None, None
         from ..datasets import train_validation_split
         if random_state is None:
             return train_validation_split(ds.X_train, ds.y_train, fraction, None)
-        key = (dataset_id, fraction, random_state)
+        key = (dataset_id, tuple(sorted(ds.params.items())), fraction, random_state)
         with self._splits_lock:
             if key in self._splits:
                 self._splits.move_to_end(key)

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import protocol
 from ..core.maths import cost_only, layer_table, one_hot, pack, unpack
-from ..core.optimizers import IterationInfo
+from ..core.optimizers import IterationInfo, accuracies
 from ..network import NeuralNetwork
 from ..threads import Busy, Cancelled
 from .run import Run
@@ -30,13 +30,21 @@ log = logging.getLogger(__name__)
 RACE_IDS = itertools.count(1)
 
 
+def scores(model, X, y) -> tuple[float, float, np.ndarray]:
+    """``(cost without weight decay (as `val_cost`), accuracy, per class (p,))`` on ``(X, y)``."""
+    index = np.searchsorted(model.classes_, np.asarray(y))
+    p = model.classes_.size
+    cost, output = cost_only(pack(model.thetas), layer_table(model.layer_sizes),
+                             np.asarray(X, dtype=np.float64), one_hot(index, p), 0.0,
+                             model.activation)
+    accuracy, per_class = accuracies(output, index,
+                                     np.bincount(index, minlength=p).astype(np.float64))
+    return float(cost), accuracy, per_class
+
+
 def plain_cost(model, X, y) -> float:
     """Cross-entropy of ``model`` on ``(X, y)`` without weight decay (as `val_cost`)."""
-    index = np.searchsorted(model.classes_, np.asarray(y))
-    Y = one_hot(index, model.classes_.size)
-    cost, _ = cost_only(pack(model.thetas), layer_table(model.layer_sizes),
-                        np.asarray(X, dtype=np.float64), Y, 0.0)
-    return float(cost)
+    return scores(model, X, y)[0]
 
 
 class Contender(Run):
@@ -65,12 +73,15 @@ class Contender(Run):
         """Stream iteration 0: the shared initial weights and their cost."""
         model = self.model
         cost, grads = model.cost_gradient(X, y)
-        val_cost = val_accuracy = None
+        grad_norms = tuple(math.sqrt(float(np.sum(g * g))) for g in grads)
+        _, accuracy, per_class = scores(model, X, y)
+        val_cost = val_accuracy = val_per_class = None
         if X_val is not None:
-            val_cost, val_accuracy = plain_cost(model, X_val, y_val), model.score(X_val, y_val)
-        info = IterationInfo(0, 0, cost, math.sqrt(sum(float(np.sum(g * g)) for g in grads)),
-                             0.0, model.score(X, y), val_cost, val_accuracy,
-                             pack(model.thetas), layer_table(model.layer_sizes))
+            val_cost, val_accuracy, val_per_class = scores(model, X_val, y_val)
+        info = IterationInfo(0, 0, cost, math.sqrt(sum(n * n for n in grad_norms)), 0.0,
+                             accuracy, val_cost, val_accuracy, per_class, val_per_class,
+                             grad_norms, _flat=pack(model.thetas),
+                             _table=layer_table(model.layer_sizes))
         self._on_iteration(info)
 
     def _setup(self, n_threads):

@@ -23,6 +23,8 @@ from ..core.optimizers import full_batch_evaluations
 from ..network import NeuralNetwork
 from ..protocol import ProtocolError
 from ..threads import Busy, Cancelled
+from .history import Kept
+from .kept import FullGradients
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,8 @@ class Run:
         self.dataset = None
         self.classes = None
         self.latest_thetas = None        # a copy, updated every iteration
+        self.full_gradients = FullGradients()  # explain's training-set gradients
+        self.train_set = None            # (X, y) the optimizer sees, once started
         self.history = []                # every iteration's scalars, for replay
         self.timeline = self.lab.history.timeline()  # kept weights (live/history.py)
         self.race_id = None              # set for a contender of a race (live/race.py)
@@ -207,7 +211,8 @@ class Run:
         """The probe's activations per layer (n_probe, units), rounded as they are sent."""
         if not self.X_probe.shape[0]:
             return []
-        return [np.round(a, 5) for a in forward(thetas, self.X_probe)[0][1:]]
+        activations = forward(thetas, self.X_probe, self.params["activation"])[0]
+        return [np.round(a, 5) for a in activations[1:]]
 
     def _put_weights(self, iteration, thetas):
         self.session.put(lambda: protocol.encode_weights(self.id, iteration, thetas),
@@ -236,14 +241,16 @@ class Run:
 
     def _setup(self, n_threads):
         p = self.params
-        ds = self.lab.dataset(p["dataset"])
+        data = protocol.settings.data_params(p)
+        ds = self.lab.dataset(p["dataset"], data)
         self.dataset = ds
         X, y, X_val, y_val = self.lab.split(p["dataset"], p["validation_fraction"],
-                                            p["random_state"])
+                                            p["random_state"], data)
         self.probe = list(p["probe"])
         self.X_probe = np.asarray(ds.X_test[self.probe], dtype=np.float64).reshape(
             len(self.probe), X.shape[1])
         self.n_train = int(X.shape[0])
+        self.train_set = (X, y)
         self.model = self._make_model(n_threads, y)
         if self._stop.is_set():
             self.model.stop()
@@ -269,7 +276,9 @@ class Run:
                      "class_names": list(ds.class_names), "n_features": int(X.shape[1]),
                      "n_train": int(X.shape[0]),
                      "n_val": 0 if X_val is None else int(X_val.shape[0]),
-                     "n_test": int(ds.X_test.shape[0])},
+                     "n_test": int(ds.X_test.shape[0]),
+                     "data_params": {k: ds.params[k] for k in protocol.settings.DATA_PARAMS}
+                     if ds.kind == protocol.settings.POINTS else None},
             probe={"indices": self.probe,
                    "labels": [np.asarray(ds.y_test)[i].item() for i in self.probe]},
             **extra))
@@ -353,29 +362,38 @@ class Run:
     # -- the trained model ----------------------------------------------------
 
     def predictor(self, iteration=None):
-        """The finished model, or one made of the newest iteration's weights.
-
-        With ``iteration``, the weights kept in the timeline at that iteration (or
-        the nearest kept one before it): see :meth:`kept_iteration`.
-        """
+        """The finished model, or one of the newest (or ``iteration``'s kept) weights."""
         if iteration is not None:
-            return self._model_of(self.timeline.weights_at(self.kept_iteration(iteration)))
+            return self.model_of(self.kept(iteration).thetas)
         if self.finished and self.model is not None and self.model.thetas is not None:
             return self.model
-        return self._model_of(self.latest_thetas)
+        return self.model_of(self.latest_thetas)
 
-    def kept_iteration(self, iteration) -> int:
-        """The kept iteration that serves a request for ``iteration``: it, or the one before."""
-        kept = self.timeline.nearest(iteration)
-        if kept is None:
+    def kept(self, iteration=None) -> Kept:
+        """The timeline's weights that serve a request for ``iteration`` (the newest if None).
+
+        An iteration from the first kept one to the latest is served by the kept one
+        at or before it (the answer's ``iteration`` says which); any other is refused
+        with ``invalid_field`` ``iteration``, naming the kept range.
+        """
+        span = self.timeline.span()
+        if span is None:
             raise ProtocolError("no_model", f"run {self.id} has no weights yet", "run_id")
-        return kept
+        first, latest, stride = span
+        if iteration is not None and not first <= iteration <= latest:
+            every = "" if stride == 1 else f" (every {stride}th between them)"
+            raise protocol.invalid(
+                "iteration", f"iteration {iteration} of run {self.id} is not kept; it "
+                f"keeps iterations {first} to {latest}{every}")
+        return self.timeline.at_or_before(latest if iteration is None else iteration)
 
-    def _model_of(self, thetas):
+    def model_of(self, thetas):
+        """A model made of ``thetas`` and this run's classes, activation and data set."""
         ds = self.dataset
         if thetas is None or self.classes is None:
             raise ProtocolError("no_model", f"run {self.id} has no weights yet", "run_id")
         return NeuralNetwork.from_thetas(
             thetas, self.classes, max_params=self.lab.limits.max_parameters,
+            activation=self.params["activation"],
             class_names=list(ds.class_names),
             image_shape=None if ds.image_shape is None else tuple(ds.image_shape))

@@ -62,6 +62,7 @@ class OpenedRun(Run):
         lab = session.lab
         params = _settings(model, request, lab.limits)
         info = lab.dataset_info(params["dataset"])
+        params = protocol.settings.for_dataset(params, info["kind"])
         sizes = model.layer_sizes
         if sizes[0] != int(info["n_features"]):
             raise protocol.invalid("dataset", f"the model takes {sizes[0]} inputs; "

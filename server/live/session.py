@@ -12,12 +12,11 @@ from __future__ import annotations
 import logging
 import threading
 
-import numpy as np
-
 from .. import protocol
 from ..core.metrics import count_parameters
-from ..network import NeuralNetwork, check_gradients
+from ..network import NeuralNetwork
 from ..protocol import ProtocolError
+from .explaining import explain, gradient_check
 from .lab import Lab
 from .outbox import JOIN_TIMEOUT, Outbox
 from .prediction import predict
@@ -34,7 +33,7 @@ class Session:
     # message type -> handler method; one per type in protocol.CLIENT_MESSAGES
     HANDLERS = {
         "train": "_train", "pause": "_control", "resume": "_control", "step": "_control",
-        "stop": "_control", "speed": "_speed", "predict": "_predict",
+        "stop": "_control", "speed": "_speed", "predict": "_predict", "explain": "_explain",
         "gradient_check": "_gradient_check", "save": "_save",
         "history": "_history", "weights_at": "_weights_at", "race": "_race",
         "open_model": "_open_model",
@@ -118,7 +117,7 @@ class Session:
     # -- handlers ------------------------------------------------------------------
 
     def _train(self, request):
-        info = self._check_train(request)
+        request, info = self._check_train(request)
         with self._lock:
             if request["run_id"] in self.runs:
                 raise protocol.invalid("run_id", f"{request['run_id']!r} is already used "
@@ -129,7 +128,7 @@ class Session:
         run.thread.start()
 
     def _race(self, request):
-        self._check_train(request)
+        request, _ = self._check_train(request)
         with self._lock:
             self._check_room()
             race = Race(self, request)
@@ -169,7 +168,10 @@ class Session:
                                 "first")
 
     def _check_train(self, request):
-        """Check what a `train` (or `race`) asks against the data set; return its info."""
+        """Check what a `train` (or `race`) asks against the data set.
+
+        Return ``(request with its data set's kind decided, the data set's info)``.
+        """
         lab = self.lab
         info = lab.dataset_info(request["dataset"])
         n_features = int(info["n_features"])
@@ -180,11 +182,15 @@ class Session:
             raise ProtocolError("too_large", f"hidden_layers: {sizes} has {n_params:,} "
                                 f"parameters; the limit is {lab.limits.max_parameters:,}",
                                 "hidden_layers")
+        request = protocol.settings.for_dataset(request, info["kind"])
         n_test = int(info["n_test"])
+        if info["kind"] == protocol.settings.POINTS:  # drawn now: cheap, and sized by n_points
+            n_test = len(lab.dataset(request["dataset"],
+                                     protocol.settings.data_params(request)).y_test)
         for i in request["probe"]:
             if i >= n_test:
                 raise protocol.invalid("probe", f"index {i} is out of range [0, {n_test - 1}]")
-        return info
+        return request, info
 
     def _control(self, request):
         run = self.run(request["run_id"])
@@ -196,11 +202,17 @@ class Session:
 
     def _predict(self, request):
         run = self.run(request["run_id"])
-        at = request.get("iteration")
-        at = len(run.history) if at is None else run.kept_iteration(at)
-        model = run.predictor(None if request.get("iteration") is None else at)
+        if request["iteration"] is None:
+            model, at = run.predictor(), len(run.history)
+        else:
+            kept = run.kept(request["iteration"])
+            model, at = run.model_of(kept.thetas), kept.iteration
         fields = predict(model, request, run.dataset)
         self.put(protocol.prediction(request["request_id"], run.id, **fields, iteration=at))
+
+    def _explain(self, request):
+        for frame in explain(self.run(request["run_id"]), request):
+            self.put(frame)
 
     def _history(self, request):
         run = self.run(request["run_id"])
@@ -210,26 +222,13 @@ class Session:
 
     def _weights_at(self, request):
         run = self.run(request["run_id"])
-        at = run.kept_iteration(request["iteration"])
-        thetas, probe = run.timeline.weights_at(at), run.timeline.probe_at(at)
+        kept = run.kept(request["iteration"])
         self.put(protocol.encode_weights(
-            run.id, at, thetas, request_id=request["request_id"],
-            probe_activations=None if probe is None else protocol.probe_rows(probe)))
+            run.id, kept.iteration, kept.thetas, request_id=request["request_id"],
+            probe_activations=None if kept.probe is None else protocol.probe_rows(kept.probe)))
 
     def _gradient_check(self, request):
-        run = self.run(request["run_id"])
-        model = run.predictor()
-        thetas, classes, ds = model.thetas, model.classes_, run.dataset
-        rng = np.random.default_rng(0)
-        rows = rng.choice(ds.X_train.shape[0], size=min(20, ds.X_train.shape[0]), replace=False)
-        y_index = np.searchsorted(classes, np.asarray(ds.y_train)[rows])
-        n_coordinates = 40
-        difference = check_gradients(
-            thetas=thetas, X=np.asarray(ds.X_train[rows], dtype=np.float64), y=y_index,
-            regularization_parameter=run.params["regularization_parameter"],
-            n_coordinates=n_coordinates, random_state=0)
-        n = min(n_coordinates, count_parameters(model.layer_sizes))
-        self.put(protocol.gradient_check_result(run.id, difference, n))
+        self.put(gradient_check(self.run(request["run_id"]), request["variant"]))
 
     def _save(self, request):
         run = self.run(request["run_id"])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from . import settings
 from .errors import ERROR_CODES, ProtocolError, invalid
-from .frames import decode_weights, encode, encode_weights
+from .frames import GRADIENT_KINDS, decode_weights, encode, encode_gradients, encode_weights
 from .limits import Limits
 from .messages import (
     DONE_REASONS,
@@ -23,6 +23,7 @@ from .messages import (
     error,
     error_from,
     evaluation,
+    explanation,
     gradient_check_result,
     history,
     iteration,
@@ -46,6 +47,8 @@ from .requests import (
     model_name,
     parse,
     validate_control,
+    validate_data_query,
+    validate_gradient_check,
     validate_predict,
     validate_predict_input,
     validate_save,
@@ -56,12 +59,13 @@ from .requests import (
 OPTIMIZERS = tuple(settings.SETTING["optimizer"].choices)
 
 __all__ = [
-    "CLIENT_MESSAGES", "DONE_REASONS", "ERROR_CODES", "IMAGE_FORMATS", "OPTIMIZERS",
-    "PROTOCOL_VERSION", "RUN_STATES", "SERVER_MESSAGES", "SPLITS", "Limits", "ProtocolError",
-    "decode", "decode_weights", "done", "encode", "encode_weights", "error", "error_from",
-    "evaluation", "gradient_check_result", "history", "invalid", "is_ident", "iteration",
+    "CLIENT_MESSAGES", "DONE_REASONS", "ERROR_CODES", "GRADIENT_KINDS", "IMAGE_FORMATS",
+    "OPTIMIZERS", "PROTOCOL_VERSION", "RUN_STATES", "SERVER_MESSAGES", "SPLITS", "Limits",
+    "ProtocolError", "decode", "decode_weights", "done", "encode", "encode_gradients",
+    "encode_weights", "error", "error_from", "evaluation", "explanation",
+    "gradient_check_result", "history", "invalid", "is_ident", "iteration",
     "iteration_scalars", "model_name", "parse", "prediction", "probe_rows", "race_done",
-    "race_started", "ready", "rounded",
-    "saved", "settings", "started", "state", "validate_control", "validate_predict",
+    "race_started", "ready", "rounded", "saved", "settings", "started", "state",
+    "validate_control", "validate_data_query", "validate_gradient_check", "validate_predict",
     "validate_predict_input", "validate_save", "validate_speed", "validate_train",
 ]

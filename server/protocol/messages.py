@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from .errors import ERROR_CODES, ProtocolError
-from .frames import encode_weights
+from .frames import encode_gradients, encode_weights
 from .limits import Limits
 from .settings import optimizers_json, settings_json
 
@@ -46,13 +46,22 @@ def started(run_id, layer_sizes, params: dict, dataset: dict, probe: dict, **ext
 
 
 def iteration_scalars(info) -> dict:
-    """The numbers of one optimizer iteration (``info``: the engine's IterationInfo)."""
+    """The numbers of one optimizer iteration (``info``: the engine's IterationInfo).
+
+    ``class_accuracy`` is per class on the validation set when there is one, else on
+    the training set.
+    """
+    per_class = info.val_class_accuracy if info.val_accuracy is not None else (
+        info.class_accuracy)
     return {
         "iteration": int(info.iteration), "n_fev": int(info.n_fev),
         "cost": num(info.cost), "val_cost": num(info.val_cost),
         "train_accuracy": num(info.train_accuracy),
         "val_accuracy": num(info.val_accuracy),
         "grad_norm": num(info.grad_norm), "elapsed": round(float(info.elapsed), 4),
+        "class_accuracy": None if per_class is None else [
+            None if v is None else round(v, 4) for v in map(num, per_class)],
+        "grad_norms": [num(n) for n in getattr(info, "grad_norms", ())],
     }
 
 
@@ -94,10 +103,27 @@ def prediction(request_id, run_id, label, class_name, probabilities, activations
     }
 
 
-def gradient_check_result(run_id, relative_difference, n_coordinates) -> dict:
+def explanation(request_id, run_id, iteration, layers, cost, **fields) -> dict:
+    """One input's forward and backward pass; ``layers`` and ``cost`` unrounded.
+
+    ``layers``: ``[{"a"}, {"z", "a", "delta"}, ...]`` from the input to the output;
+    ``fields`` the other documented fields (target, why, frames, ...).
+    """
+    return {"type": "explanation", "request_id": request_id, "run_id": run_id,
+            "iteration": int(iteration),
+            "layers": [{k: np.asarray(v, dtype=np.float64).tolist() for k, v in layer.items()}
+                       for layer in layers],
+            "cost": {k: (num(v) if np.isscalar(v) else [num(x) for x in v])
+                     for k, v in cost.items()},
+            **fields}
+
+
+def gradient_check_result(run_id, relative_difference, n_coordinates, **fields) -> dict:
+    """``relative_difference`` and ``n_coordinates`` are the run's network's check;
+    ``fields`` the documented rest (variant, verdict, checks, message)."""
     return {"type": "gradient_check_result", "run_id": run_id,
             "relative_difference": float(relative_difference),
-            "n_coordinates": int(n_coordinates)}
+            "n_coordinates": int(n_coordinates), **fields}
 
 
 def saved(run_id, name) -> dict:
@@ -162,6 +188,7 @@ SERVER_MESSAGES = {
     "state": state,
     "done": done,
     "prediction": prediction,
+    "explanation": explanation,
     "gradient_check_result": gradient_check_result,
     "saved": saved,
     "history": history,
@@ -169,4 +196,5 @@ SERVER_MESSAGES = {
     "race_done": race_done,
     "error": error,
     "weights": encode_weights,
+    "gradients": encode_gradients,
 }

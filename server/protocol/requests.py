@@ -13,10 +13,11 @@ import json
 
 import numpy as np
 
+from ..core.variants import DEFAULT_VARIANT, VARIANTS
 from .errors import ProtocolError, invalid
 from .limits import Limits
 from .reader import NAME_RE, Reader
-from .settings import SETTING, Setting, wire_settings
+from .settings import DATA_PARAMS, SETTING, Setting, wire_settings
 
 IMAGE_FORMATS = {"gray8": 1, "rgba8": 4}
 SPLITS = ("train", "test")
@@ -111,8 +112,30 @@ def validate_race(msg: dict, limits: Limits) -> dict:
     return out
 
 
+def validate_data_query(args, limits: Limits) -> dict:
+    """The data set parameters (``noise``, ``n_points``, ``data_seed``) of a URL query.
+
+    ``args`` maps names to strings (Flask's ``request.args``); each is read as its
+    train setting's row says, so a page drawing ``/samples?data_seed=3`` and a `train`
+    with ``data_seed: 3`` see the same points. Absent ones are left out.
+    """
+    values = {}
+    for name in DATA_PARAMS:
+        raw = args.get(name)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[name] = json.loads(raw, parse_constant=_reject_constant)
+        except ValueError:
+            values[name] = raw  # the reader names the field and its range
+    r = Reader(values)
+    out = {name: _read_setting(r, SETTING[name], limits) for name in values}
+    r.finish()
+    return out
+
+
 def validate_control(msg: dict, limits: Limits) -> dict:
-    """`pause`, `resume`, `step`, `stop`, `gradient_check`: just a run id."""
+    """`pause`, `resume`, `step`, `stop`: just a run id."""
     r = Reader(msg)
     out = {"type": msg["type"], "run_id": r.ident("run_id")}
     r.finish()
@@ -217,16 +240,17 @@ def _vector(value) -> np.ndarray:
     return x
 
 
+MAX_ITERATION = 10**9
+
+
 def validate_predict(msg: dict, limits: Limits) -> dict:
+    """`predict` and `explain`: a run, a request id, one input, optionally an iteration."""
     r = Reader(msg)
-    out = {"type": "predict", "request_id": r.request_id(), "run_id": r.ident("run_id"),
+    out = {"type": msg["type"], "request_id": r.request_id(), "run_id": r.ident("run_id"),
            "iteration": r.int("iteration", 0, MAX_ITERATION)}
     out.update(validate_predict_input(msg, limits, r))
     r.finish()
     return out
-
-
-MAX_ITERATION = 10**9
 
 
 def validate_history(msg: dict, limits: Limits) -> dict:
@@ -246,6 +270,14 @@ def validate_weights_at(msg: dict, limits: Limits) -> dict:
     return out
 
 
+def validate_gradient_check(msg: dict, limits: Limits) -> dict:
+    r = Reader(msg)
+    out = {"type": "gradient_check", "run_id": r.ident("run_id"),
+           "variant": r.choice("variant", tuple(VARIANTS), DEFAULT_VARIANT)}
+    r.finish()
+    return out
+
+
 CLIENT_MESSAGES = {
     "train": validate_train,
     "pause": validate_control,
@@ -254,7 +286,8 @@ CLIENT_MESSAGES = {
     "stop": validate_control,
     "speed": validate_speed,
     "predict": validate_predict,
-    "gradient_check": validate_control,
+    "explain": validate_predict,
+    "gradient_check": validate_gradient_check,
     "save": validate_save,
     "history": validate_history,
     "weights_at": validate_weights_at,

@@ -4,8 +4,10 @@ Each :class:`Setting` row says what a field of the `train` message is (type,
 default, range or choices, unit, label, one-line help) and where it appears:
 ``wire`` (the `train` message, validated by :func:`server.protocol.validate_train`),
 ``form`` (the page builds its settings form from ``ready.settings``, in this
-order), ``cli`` (``python -m server train`` flags; the first flag is the main one,
-the others are aliases) and ``api`` (a keyword argument of ``NeuralNetwork``).
+order; ``datasets="points"`` rows apply only to the 2-D data sets), ``cli``
+(``python -m server train`` flags; the first flag is the main one, the others are
+aliases) and ``api`` (a keyword argument of ``NeuralNetwork``). ``kind_defaults``
+says what a null means for each kind of data set (``"*"``: any other kind).
 
 A surface that keeps a different default on purpose says so here, once:
 ``surface_defaults`` maps the surface ("api" or "cli") to its default and
@@ -22,6 +24,8 @@ import json
 from dataclasses import dataclass, field
 
 from ..core.estimator import DTYPES
+from ..core.initializers import INITIALIZERS
+from ..core.maths import ACTIVATIONS
 from ..core.optimizers import OPTIMIZER_REGISTRY
 
 TYPES = ("int", "float", "ints", "choice", "dataset", "ident")
@@ -46,6 +50,8 @@ class Setting:
     unit: str | None = None
     optional: bool = False             # null / absent allowed: the server picks
     optimizers: tuple[str, ...] = ()   # applies only to these optimizers (empty: all)
+    datasets: str | None = None        # applies only to data sets of this kind ("points")
+    kind_defaults: dict = field(default_factory=dict)  # what null means, per data set kind
     form: bool = False
     wire: bool = True
     api: bool = True
@@ -88,6 +94,10 @@ class Setting:
             out["optional"] = True
         if self.optimizers:
             out["optimizers"] = list(self.optimizers)
+        if self.datasets:
+            out["datasets"] = self.datasets
+        if self.kind_defaults:
+            out["kind_defaults"] = dict(self.kind_defaults)
         out.update(label=self.label, unit=self.unit, help=self.help, form=self.form)
         return out
 
@@ -95,6 +105,9 @@ class Setting:
 MINIBATCH = tuple(o.name for o in OPTIMIZER_REGISTRY.values() if o.family == "minibatch")
 DEFAULT_LEARNING_RATES = ", ".join(
     f"{o.name} {o.learning_rate:g}" for o in OPTIMIZER_REGISTRY.values() if o.learning_rate)
+
+POINTS = "points"  # the kind of the 2-D data sets (server.datasets)
+WEIGHTS_INTERVAL_MS = {POINTS: 50, "*": 250}  # by data set kind; "*": every other kind
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("hidden_layers", "ints", [25], "Hidden layers",
@@ -116,6 +129,14 @@ SETTINGS: tuple[Setting, ...] = (
             why="The Python class draws fresh weights on every fit unless given a seed, as "
                 "scikit-learn does; the page, the wire and the CLI start from seed 0 so that "
                 "one experiment gives the same curves everywhere."),
+    Setting("activation", "choice", "logistic", "Hidden activation",
+            "The hidden units' function: logistic (the post's), tanh or relu; the output "
+            "units stay logistic.",
+            choices=tuple(ACTIVATIONS), form=True),
+    Setting("init", "choice", "scaled_uniform", "Initial weights",
+            "scaled_uniform: ±√(6/(n_in+n_out)), the project's; randn: the post's standard "
+            "normal, which saturates the sigmoids.",
+            choices=tuple(INITIALIZERS), form=True),
     Setting("learning_rate", "float", None, "Learning rate",
             f"Step size of the mini-batch optimizers (empty: {DEFAULT_LEARNING_RATES}).",
             min=0.0, min_open=True, max=100.0, optional=True, optimizers=MINIBATCH, form=True),
@@ -128,6 +149,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("dataset", "dataset", "digits20", "Data set",
             "A data set id, e.g. digits20, mnist, xor (ready.datasets lists them).",
             form=True, api=False),
+    Setting("noise", "float", None, "Noise",
+            "2-D points only: std of the Gaussian noise on the points (the pattern spans "
+            "[-1, 1]); empty: the data set's own (ready.datasets[i].data_params).",
+            min=0.0, max=1.0, optional=True, datasets=POINTS, form=True, api=False),
+    Setting("n_points", "int", None, "Points",
+            "2-D points only: training points (the test set has a quarter as many); "
+            "empty: the data set's own.",
+            min=20, max=5000, unit="points", optional=True, datasets=POINTS, form=True,
+            api=False),
+    Setting("data_seed", "int", None, "Data seed",
+            "2-D points only: draws the points; another seed is new data from the same "
+            "pattern. Empty: the data set's own.",
+            min=0, max=2**32 - 1, optional=True, datasets=POINTS, form=True, api=False),
     Setting("validation_fraction", "float", 0.1, "Validation fraction",
             "The share of the training set held out for the validation curve.",
             min=0.0, max=0.5, api=False, surface_defaults={"cli": 0.0},
@@ -141,9 +175,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("probe", "ints", list(range(8)), "Probe samples",
             "Test-set indices whose activations are streamed every iteration.",
             min=0, max=10**9, max_length="max_probe", api=False, cli=None),
-    Setting("weights_interval_ms", "int", 250, "Weights interval",
-            "Least time between two `weights` frames (0 = every iteration).",
-            min=0, max=600_000, unit="ms", api=False, cli=None),
+    Setting("weights_interval_ms", "int", None, "Weights interval",
+            "Least time between two `weights` frames (0 = every iteration); empty: "
+            f"{WEIGHTS_INTERVAL_MS['points']} for 2-D points (tiny networks, redrawn "
+            f"often), {WEIGHTS_INTERVAL_MS['*']} for other data sets.",
+            min=0, max=600_000, unit="ms", optional=True, api=False, cli=None,
+            kind_defaults=WEIGHTS_INTERVAL_MS),
     Setting("evaluation_interval_ms", "int", 250, "Evaluation interval",
             "Least time between two `evaluation` messages (0 = every one).",
             min=0, max=600_000, unit="ms", api=False, cli=None),
@@ -153,6 +190,27 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 SETTING = {s.name: s for s in SETTINGS}
+DATA_PARAMS = tuple(s.name for s in SETTINGS if s.datasets == POINTS)  # make_toy's names
+
+
+def for_dataset(request: dict, kind: str) -> dict:
+    """``request`` with the settings that depend on the data set's kind decided.
+
+    A null with ``kind_defaults`` becomes the kind's default; ``datasets`` rows of
+    another kind become null (they do not apply).
+    """
+    out = dict(request)
+    for s in wire_settings():
+        if s.datasets and s.datasets != kind:
+            out[s.name] = None
+        elif out.get(s.name) is None and s.kind_defaults:
+            out[s.name] = s.kind_defaults.get(kind, s.kind_defaults["*"])
+    return out
+
+
+def data_params(request: dict) -> dict:
+    """The data set parameters a request sets (``make_toy``'s keyword arguments)."""
+    return {name: request[name] for name in DATA_PARAMS if request.get(name) is not None}
 
 
 def wire_settings() -> tuple[Setting, ...]:

@@ -15,7 +15,8 @@ const DONE_WHY = {
 export function ready(msg, lab) {
   const { store, w } = lab;
   lab.datasets = msg.datasets || [];
-  if (!store.hasSchema) {
+  const first = !store.hasSchema;
+  if (first) {
     const errors = store.adopt(msg.settings || []);
     w.form.build(store.settings, msg.optimizers || []);
     w.form.setState(store.state);
@@ -26,6 +27,7 @@ export function ready(msg, lab) {
     w.form.showError('dataset', `unknown data set ${store.state.dataset}; using ${lab.datasets[0].id}`);
     store.set({ dataset: lab.datasets[0].id }, { quiet: true }); // loaded just below
   }
+  if (first) lab.applyRecommended(); // the data set's settings, but what the URL said wins
   lab.loadDataset();
   lab.replay?.setOptimizers(msg.optimizers || []);
   lab.replay?.listModels();
@@ -40,6 +42,7 @@ export function started(msg, lab) {
   const { run, w, scheduler } = lab;
   run.layerSizes = msg.layer_sizes;
   run.dataset = { ...lab.info(), ...msg.dataset };
+  run.params = msg.params || {}; // the activation the page's own forward pass uses, the planned iterations
   run.probe = msg.probe || { indices: [] };
   w.network.setStructure({ layerSizes: msg.layer_sizes, imageShape: run.dataset.image_shape, classNames: run.dataset.class_names });
   scheduler.queue('network', () => w.network.draw());

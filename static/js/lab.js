@@ -5,7 +5,8 @@
  * and sends through the `send` callback; it never sees the socket or the DOM.
  * @module lab
  */
-import { fetchSamples, stripItems } from './samples.js';
+import { fetchSamples, fetchAll, stripItems } from './samples.js';
+import { recommendedPatch, changedKeys } from './recommend.js';
 import { isActive } from './widgets/runbuttons.js';
 import { Painter } from './render.js';
 
@@ -27,6 +28,8 @@ export class Lab {
     this.run = null;             // {id, state, layerSizes, dataset, probe, thetas, lastIteration, done}
     this.input = { kind: 'none' }; // probe k, test sample, or drawing
     this.samples = [];           // [{index, vector, label}] of the strip
+    this.points = { train: [], test: [] }; // every point of a 2-D set, as the server draws them
+    this.loading = 0;            // the newest loadDataset (an older answer is dropped)
     this.requestId = 0;
     this.lastPredictRequest = 0;
     this.lastRefresh = 0;
@@ -56,7 +59,9 @@ export class Lab {
   settingsChanged(keys) {
     const idle = !this.run || this.run.state === 'idle';
     if (keys.includes('theme')) this.redrawAll();
-    if (keys.includes('dataset')) { if (idle) this.reset(); this.loadDataset(); } // reset previews the new network
+    if (keys.includes('dataset')) keys = [...keys, ...this.applyRecommended()];
+    // a new data set, or new points of a 2-D one: reset previews the new network
+    if (keys.includes('dataset') || keys.some((k) => this.store.settings.row(k)?.datasets)) { if (idle) this.reset(); this.loadDataset(); }
     if (keys.includes('hidden_layers') && idle) this.previewStructure();
     if (keys.includes('delay_ms') && this.run && this.run.state !== 'idle') this.send({ type: 'speed', delay_ms: this.state.delay_ms, run_id: this.run.id });
   }
@@ -74,11 +79,37 @@ export class Lab {
     w.prediction.restyle();
   }
 
+  /**
+   * Apply the data set's recommended settings (`ready.datasets[i].recommended`): all
+   * of them from the "Recommended" button, else all but the keys a shared link pinned.
+   * @param {boolean} [all] @returns {string[]} the keys that changed
+   */
+  applyRecommended(all = false) {
+    const { store } = this;
+    if (!store.hasSchema) return [];
+    if (all) store.pinned.clear(); // chosen over the link's values from now on
+    const patch = recommendedPatch(this.info(), store.settings, store.pinned);
+    const keys = changedKeys(this.state, patch);
+    store.set(Object.fromEntries(keys.map((k) => [k, patch[k]])), { quiet: !all });
+    this.w.form.setState(this.state);
+    if (all) this.w.status.status(`The recommended settings for ${this.info().name} are set. Press Train.`);
+    return keys;
+  }
+
+  /** A 2-D set's point parameters in the state (noise, n_points, data_seed; null: the set's own). */
+  dataParams() {
+    return Object.fromEntries(this.store.settings.rows.filter((r) => r.datasets).map((r) => [r.name, this.state[r.name]]));
+  }
+
   // ---------------------------------------------------------------- data set
   async loadDataset() {
     const info = this.info();
     const w = this.w;
     const isImage = !!info.image_shape;
+    const token = ++this.loading;
+    const data = isImage ? {} : this.dataParams();
+    w.form.setDatasetKind(info.kind);
+    this.points = { train: [], test: [] };
     w.form.setDatasetInfo([info.n_train != null && `${info.n_train.toLocaleString()} train`, info.n_test != null && `${info.n_test.toLocaleString()} test`,
       isImage ? `${info.image_shape[0]}×${info.image_shape[1]} images` : '2-D points'].filter(Boolean).join(' · '), info.description || '');
     w.hidden.show(isImage);
@@ -89,19 +120,25 @@ export class Lab {
     if (!w.misStrip.items.length) w.misStrip.reset();
     for (const strip of [w.sampleStrip, w.misStrip, w.hidden]) strip.setImageShape(info.image_shape);
     try {
-      this.samples = await fetchSamples(info.id, 0, isImage ? N_SAMPLES : 64);
+      const samples = await fetchSamples(info.id, 0, isImage ? N_SAMPLES : 64, null, data);
+      if (token !== this.loading) return;
+      this.samples = samples;
       w.sampleStrip.update({ items: stripItems(this.samples.slice(0, N_SAMPLES), info.class_names) });
       // before any training, the diagram already shows what goes in
       if (!this.run && this.input.kind === 'none' && this.samples.length) w.network.update({ activations: [this.samples[0].vector] });
-      if (!isImage) this.showPoints();
+      if (isImage) return;
+      const [train, test] = await Promise.all([fetchAll(info.id, 'train', data), fetchAll(info.id, 'test', data)]);
+      if (token !== this.loading) return;
+      this.points = { train, test };
+      this.showPoints();
     } catch (e) {
       w.status.status(`Could not load samples: ${e.message}`, true);
     }
   }
 
-  /** The 2-D samples as dots on the boundary map, the selected one marked. */
-  showPoints(highlight = null) {
-    this.w.boundary.setPoints(this.samples.map((s) => ({ x: s.vector, classIndex: s.label })), highlight);
+  /** The 2-D points on the boundary map, the selected test sample marked. */
+  showPoints() {
+    this.w.boundary.setPoints(this.points, this.input.kind === 'sample' ? this.input.index : null);
   }
 
   /** Layer sizes the settings describe for the current data set, or null before its description arrived. */
@@ -134,7 +171,7 @@ export class Lab {
     w.prediction.setSource(`Test sample #${item.index} (true class ${info.class_names[item.classIndex] ?? item.classIndex})`);
     w.network.setInputLabel(`input: test sample #${item.index}`);
     if (info.image_shape) w.prediction.showInput(item.vector, info.image_shape);
-    else this.showPoints(this.samples.findIndex((s) => s.index === item.index));
+    else this.w.boundary.setHighlight(item.index);
     if (this.run) this.predict({ sample: { split: 'test', index: item.index } }, this.input);
     else w.network.update({ activations: [item.vector] });
   }
@@ -249,6 +286,7 @@ export class Lab {
     this.painter.clear();
     w.costChart.reset(); w.accChart.reset();
     w.network.clear(); w.heatmaps.reset(); w.hidden.reset(); w.confusion.reset(); w.misStrip.reset();
+    w.unitMaps.reset(); w.classStrip.reset();
     if (!this.info().image_shape) { // the boundary panel is shown for 2-D data only
       w.boundary.reset();
       this.showPoints();
@@ -268,7 +306,7 @@ export class Lab {
     if (!take.length) { this.w.misStrip.reset(); return; }
     const { id: runId, dataset } = this.run;
     try {
-      const got = await fetchSamples(dataset.id, 0, 0, take); // one request for the whole gallery
+      const got = await fetchSamples(dataset.id, 0, 0, take, dataset.data_params || {}); // one request for the whole gallery
       if (!this.run || this.run.id !== runId) return;
       const name = (c) => dataset.class_names[c] ?? String(c);
       const items = stripItems(got, dataset.class_names, (s, k) => `${name(s.label)} → ${name(predicted[k])}`);

@@ -29,6 +29,8 @@ import { Timeline } from './widgets/timeline.js';
 import { SavedRuns } from './widgets/savedruns.js';
 import { ExportButtons, streamChartCSV, confusionCSV } from './widgets/export.js';
 import { Replay } from './replay.js';
+import { UnitMaps } from './widgets/unitmaps.js';
+import { ClassAccuracyStrip } from './widgets/classstrip.js';
 
 const $ = (sel) => document.querySelector(sel);
 const SERIES = [{ label: 'training', color: '--series-train' }, { label: 'validation', color: '--series-val', dash: [6, 4] }];
@@ -39,7 +41,7 @@ const store = new Store(location.search, { onUrl: (query) => history.replaceStat
 const widgets = {
   status: new StatusBar($('.topbar'), { onToggleTheme: () => store.set({ theme: store.state.theme === 'dark' ? 'light' : 'dark' }) }),
   buttons: new RunButtons($('#run-buttons'), { onAction: (action) => lab[action]() }),
-  form: new SettingsForm($('#controls'), { live: ['delay_ms'], onChange: (name, value) => store.set({ [name]: value }), onSubmit: () => lab.train() }),
+  form: new SettingsForm($('#controls'), { live: ['delay_ms'], onChange: (name, value) => store.set({ [name]: value }), onSubmit: () => lab.train(), onRecommended: () => lab.applyRecommended(true) }),
   tools: new ModelTools($('.sidebar'), { onCheck: () => lab.gradientCheck(), onSave: (name) => lab.save(name) }),
   costChart: new StreamChart($('#cost-chart'), { yLabel: 'cost', series: SERIES }),
   accChart: new StreamChart($('#acc-chart'), {
@@ -53,7 +55,9 @@ const widgets = {
     onClear: () => lab.clearDrawing(),
   }),
   confusion: new ConfusionMatrix($('#confusion')),
-  boundary: new DecisionBoundary($('#boundary')),
+  boundary: new DecisionBoundary($('#boundary-panel')),
+  unitMaps: new UnitMaps($('#network'), { layout: () => widgets.network.layout, onSelect: (unit) => widgets.boundary.showUnit(unit) }),
+  classStrip: new ClassAccuracyStrip($('#class-strip')),
   sampleStrip: new ImageStrip($('#samples'), { onSelect: (item) => lab.selectSample(item), empty: 'Loading samples…' }),
   misStrip: new ImageStrip($('#misclassified'), { onSelect: (item) => lab.selectSample(item), empty: 'Misclassified test digits appear when training ends.' }),
   raceControls: new RaceControls($('#race-controls'), { onRace: (optimizers) => lab.replay.startRace(optimizers) }),

@@ -5,11 +5,13 @@
  * the diagram and the weights only the newest.
  * @module render
  */
+import { PlaneMaps } from './plane.js';
 
 export class Painter {
   /** @param {import('./lab.js').Lab} lab the run, the input and the widgets */
   constructor(lab) {
     this.lab = lab;
+    this.plane = new PlaneMaps(); // 2-D data: the unit maps, computed off the main thread
     this.clear();
   }
 
@@ -18,6 +20,7 @@ export class Painter {
     this.costPoints = []; // iterations not yet on the cost chart
     this.accPoints = [];  // drawn on the cost chart, not yet on the accuracy chart
     this.networkData = { thetas: undefined, activations: undefined };
+    this.plane?.clear();
   }
 
   /** @param {import('./scheduler.js').Batch} batch @param {import('./scheduler.js').FrameScheduler} scheduler */
@@ -29,15 +32,21 @@ export class Painter {
     if (w) {
       this.networkData.thetas = w;
       scheduler.queue('heatmaps', () => lab.w.heatmaps.update({ thetas: w }));
-      scheduler.queue('hidden', () => lab.w.hidden.update({ thetas: w }));
-      scheduler.queue('boundary', () => lab.w.boundary.update({ thetas: w }));
+      const activation = lab.run?.params?.activation; // the page's forward pass follows the run's
+      if (lab.run?.dataset?.image_shape) scheduler.queue('hidden', () => lab.w.hidden.update({ thetas: w }));
+      else {
+        this.plane.compute(w, activation, (layers) => {
+          scheduler.queue('boundary', () => lab.w.boundary.update({ thetas: w, layers, activation }));
+          scheduler.queue('unit-maps', () => lab.w.unitMaps.update({ thetas: w, layers, activation }));
+        });
+      }
     }
     if (w || (m && this.networkData.activations)) scheduler.queue('network', () => this.drawNetwork());
   }
 
   /** Every iteration's point is kept; the charts redraw once for all of them. */
   queueCharts(points, scheduler) {
-    const { costChart, accChart } = this.lab.w;
+    const { costChart, accChart, classStrip } = this.lab.w;
     this.costPoints.push(...points);
     scheduler.queue('cost-chart', () => {
       const pts = this.costPoints.splice(0);
@@ -47,6 +56,8 @@ export class Painter {
     scheduler.queue('acc-chart', () => {
       const pts = this.accPoints.splice(0);
       accChart.update(pts.map((p) => ({ x: p.iteration, y: [p.train_accuracy, p.val_accuracy], nfev: p.n_fev })));
+      const run = this.lab.run;
+      classStrip.update(pts, { classNames: run?.dataset?.class_names, maxIter: run?.params?.max_iter });
     });
   }
 

@@ -83,8 +83,10 @@ export class FrameScheduler {
     } finally {
       this.inFrame = false;
     }
+    let ran = 0;
     for (const [name, job] of this.jobs) {
-      if (this.now() - t0 > this.budgetMs) break;
+      // at least one job a frame: messages arriving every frame must not starve the drawing
+      if (ran++ && this.now() - t0 > this.budgetMs) break;
       this.jobs.delete(name);
       job();
     }

@@ -23,6 +23,8 @@ export class Store {
   constructor(search = '', options = {}) {
     this.onUrl = options.onUrl || null;
     this.raw = new URLSearchParams(search);
+    /** @type {Set<string>} the keys the URL held when the page was opened: a shared link pins them */
+    this.pinned = new Set(this.raw.keys());
     this.settings = new Settings(PAGE_SETTINGS);
     const { state, errors } = this.settings.fromQuery(this.raw);
     /** @type {object} the current, valid values by name */

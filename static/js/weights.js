@@ -77,16 +77,38 @@ export function sigmoid(z) {
 }
 
 /**
- * Forward pass of a sigmoid network: a_{l+1} = sigmoid([1, a_l] · Θ_l).
+ * The hidden units' functions by name, as the server's `ACTIVATIONS`
+ * (server/core/maths.py); the output units are always logistic. `range` is what a
+ * unit can output (null: unbounded), for colour scales.
+ * @type {Object<string, {fn: (z: number) => number, range: [number, number|null]}>}
+ */
+export const ACTIVATIONS = {
+  logistic: { fn: sigmoid, range: [0, 1] },
+  tanh: { fn: Math.tanh, range: [-1, 1] },
+  relu: { fn: (z) => (z > 0 ? z : 0), range: [0, null] },
+};
+
+/** The registry entry of a hidden activation (an unknown name is an error, not a silent sigmoid). */
+export function activationOf(name = 'logistic') {
+  const a = ACTIVATIONS[name];
+  if (!a) throw new Error(`activation ${name} is not one of ${Object.keys(ACTIVATIONS).join(', ')}`);
+  return a;
+}
+
+/**
+ * Forward pass: a_{l+1} = g([1, a_l] · Θ_l), g the hidden activation, logistic for the output.
  * @param {Theta[]} thetas
  * @param {ArrayLike<number>} x  n_in features
+ * @param {string} [activation='logistic'] the hidden units' function (a key of ACTIVATIONS)
  * @returns {Float64Array[]} activations per layer, input first (no bias units)
  */
-export function forward(thetas, x) {
+export function forward(thetas, x, activation = 'logistic') {
+  const hidden = activationOf(activation).fn;
   const acts = [Float64Array.from(x)];
   let a = acts[0];
-  for (const t of thetas) {
+  thetas.forEach((t, l) => {
     if (a.length !== t.rows - 1) throw new Error(`input has ${a.length} units, theta expects ${t.rows - 1}`);
+    const g = l === thetas.length - 1 ? sigmoid : hidden;
     const out = new Float64Array(t.cols);
     for (let j = 0; j < t.cols; j++) out[j] = t.data[j]; // bias row
     for (let i = 0; i < a.length; i++) {
@@ -95,20 +117,68 @@ export function forward(thetas, x) {
       const row = (i + 1) * t.cols;
       for (let j = 0; j < t.cols; j++) out[j] += ai * t.data[row + j];
     }
-    for (let j = 0; j < t.cols; j++) out[j] = sigmoid(out[j]);
+    for (let j = 0; j < t.cols; j++) out[j] = g(out[j]);
     acts.push(out);
     a = out;
-  }
+  });
   return acts;
+}
+
+/**
+ * Every unit's activation over a size×size grid of [0, 1]² (2-D inputs only),
+ * all grid points at once, layer by layer. Cell (r, c) has x = (c + 0.5) / size,
+ * y = 1 - (r + 0.5) / size (y up).
+ * @param {Theta[]} thetas @param {number} size @param {string} [activation='logistic']
+ * @returns {Float32Array[][]} [layer][unit] → size² values, row-major; layer 0 is the input
+ */
+export function planeActivations(thetas, size, activation = 'logistic') {
+  if (thetas[0].rows !== 3) throw new Error(`a plane needs 2 inputs, theta expects ${thetas[0].rows - 1}`);
+  const hidden = activationOf(activation).fn;
+  const m = size * size;
+  const x = [new Float32Array(m), new Float32Array(m)];
+  for (let i = 0; i < m; i++) { x[0][i] = ((i % size) + 0.5) / size; x[1][i] = 1 - (Math.floor(i / size) + 0.5) / size; }
+  const layers = [x];
+  thetas.forEach((t, l) => {
+    const g = l === thetas.length - 1 ? sigmoid : hidden;
+    const a = layers[l];
+    const out = [];
+    for (let j = 0; j < t.cols; j++) {
+      const z = new Float32Array(m).fill(t.data[j]);
+      for (let i = 0; i < a.length; i++) {
+        const w = t.data[(i + 1) * t.cols + j], ai = a[i];
+        if (w !== 0) for (let p = 0; p < m; p++) z[p] += w * ai[p];
+      }
+      for (let p = 0; p < m; p++) z[p] = g(z[p]);
+      out.push(z);
+    }
+    layers.push(out);
+  });
+  return layers;
+}
+
+let planeMemo = { thetas: null, size: 0, activation: '', layers: null };
+
+/**
+ * planeActivations of the newest weights, computed once however many widgets draw them
+ * (the boundary and the unit maps draw the same weights in different frames).
+ * @param {Theta[]} thetas @param {number} size @param {string} [activation='logistic']
+ * @returns {Float32Array[][]}
+ */
+export function planeActivationsCached(thetas, size, activation = 'logistic') {
+  const k = planeMemo;
+  if (k.thetas !== thetas || k.size !== size || k.activation !== activation) {
+    planeMemo = { thetas, size, activation, layers: planeActivations(thetas, size, activation) };
+  }
+  return planeMemo.layers;
 }
 
 /**
  * Classify every cell of a size×size grid over [0, 1]² (2-D inputs only).
  * Cell (r, c) has x = (c + 0.5) / size, y = 1 - (r + 0.5) / size (y up).
- * @param {Theta[]} thetas @param {number} size
+ * @param {Theta[]} thetas @param {number} size @param {string} [activation='logistic'] hidden units' function
  * @returns {{label: Uint8Array, confidence: Float32Array}} row-major, length size²
  */
-export function classifyGrid(thetas, size) {
+export function classifyGrid(thetas, size, activation = 'logistic') {
   const label = new Uint8Array(size * size);
   const confidence = new Float32Array(size * size);
   const x = [0, 0];
@@ -116,7 +186,7 @@ export function classifyGrid(thetas, size) {
     for (let c = 0; c < size; c++) {
       x[0] = (c + 0.5) / size;
       x[1] = 1 - (r + 0.5) / size;
-      const acts = forward(thetas, x);
+      const acts = forward(thetas, x, activation);
       const out = acts[acts.length - 1];
       let best = 0, sum = 0;
       for (let k = 0; k < out.length; k++) { sum += out[k]; if (out[k] > out[best]) best = k; }

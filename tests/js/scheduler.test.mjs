@@ -69,3 +69,15 @@ test('clear drops the pending batch and jobs (a new run)', () => {
   tick();
   assert.equal(calls, 0);
 });
+
+test('a frame that also handed over a batch still runs a job: a fast stream cannot starve the drawing', () => {
+  const ran = [];
+  let s;
+  const { s: sched, tick, advance } = fake(() => { advance(2); s.queue('draw', () => ran.push('draw')); });
+  s = sched;
+  for (let i = 1; i <= 3; i++) {
+    s.addIteration({ iteration: i }); // a new message before every frame
+    tick();
+  }
+  assert.deepEqual(ran, ['draw', 'draw', 'draw']);
+});

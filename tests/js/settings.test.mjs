@@ -65,5 +65,8 @@ test('the train message uses protocol names and drops what the optimizer ignores
   const adam = trainMessage({ ...defaults(), optimizer: 'adam', learning_rate: 0.01 });
   assert.equal(adam.learning_rate, 0.01);
   assert.equal(adam.batch_size, 128);
-  for (const p of PARAMS.filter((q) => q.train && !['learning_rate', 'batch_size'].includes(q.name))) assert.ok(p.name in tnc, p.name);
+  // every setting with a value is sent; an optional one left empty (null) lets the server decide
+  for (const p of PARAMS.filter((q) => q.train && q.default !== null && !['learning_rate', 'batch_size'].includes(q.name))) assert.ok(p.name in tnc, p.name);
+  assert.equal('noise' in tnc, false);
+  assert.equal(trainMessage({ ...defaults(), dataset: 'xor', noise: 0.2, data_seed: 7 }).data_seed, 7);
 });

@@ -261,8 +261,9 @@ export class NetworkDiagram {
     ctx.textBaseline = 'bottom';
     layout.layers.forEach((layer, l) => {
       const shape = this.structure.imageShape;
-      const what = l === 0 ? (layer.kind === 'image' ? `input ${shape[0]}×${shape[1]}` : `input ${layer.n}`)
+      let what = l === 0 ? (layer.kind === 'image' ? `input ${shape[0]}×${shape[1]}` : `input ${layer.n}`)
         : l === L - 1 ? `output ${layer.n} (activation)` : `hidden ${layer.n}`;
+      if (ctx.measureText(what).width > layout.width / L) what = what.replace(' (activation)', ''); // many layers: no room
       ctx.fillText(what, layer.x + layer.w / 2, height - 2);
     });
   }

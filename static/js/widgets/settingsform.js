@@ -14,7 +14,9 @@ import { el } from './canvas.js';
  */
 const EXTRAS = {
   delay_ms: { step: '50', presets: [0, 100, 250, 500, 1000], hint: true },
-  random_state: { newButton: true },
+  random_state: { newButton: { id: 'new-seed', text: 'New', title: 'New random seed' } },
+  data_seed: { newButton: { id: 'new-data', text: 'New data', title: 'Draw a fresh set of points (a new data seed)' } },
+  dataset: { recommendButton: true },
   hidden_layers: { empty: 'No hidden layer: logistic regression.', newItem: 8 },
 };
 
@@ -37,6 +39,7 @@ export class SettingsForm {
    * @param {(name: string, value: *) => void} options.onChange a valid edit
    * @param {() => void} options.onSubmit Enter in a field
    * @param {string[]} [options.live] settings that may change during a run (e.g. delay_ms)
+   * @param {() => void} [options.onRecommended] the "Recommended" button next to the data set
    */
   constructor(form, options) {
     this.form = form;
@@ -82,7 +85,8 @@ export class SettingsForm {
     input.setAttribute('aria-describedby', `e-${row.name}${extra.hint || row.type === 'dataset' ? ` d-${row.name}` : ''}`);
     if (row.help) { label.title = row.help; input.title = row.help; }
     input.addEventListener('change', () => this._edit(row.name, this.settings.parse(row.name, input.value)));
-    const box = el('div', { class: 'field' }, [label, extra.newButton ? this._withNewSeed(input) : input]);
+    const box = el('div', { class: 'field' }, [label, extra.newButton ? this._withNewSeed(input, extra.newButton) : input]);
+    if (extra.recommendButton) box.append(this._recommendButton());
     if (extra.presets) {
       input.setAttribute('list', `${row.name}-presets`);
       box.append(el('datalist', { id: `${row.name}-presets` }, extra.presets.map((v) => el('option', { value: String(v) }))));
@@ -90,6 +94,7 @@ export class SettingsForm {
     if (extra.hint || row.type === 'dataset') box.append(el('p', { class: 'hint', id: `d-${row.name}`, text: extra.hint ? row.help : '' }));
     box.append(errorBox(row.name));
     if (row.optimizers) box.dataset.optimizers = row.optimizers.join(' ');
+    if (row.datasets) box.dataset.datasets = row.datasets;
     return box;
   }
 
@@ -114,8 +119,15 @@ export class SettingsForm {
     return select;
   }
 
-  _withNewSeed(input) {
-    const button = el('button', { type: 'button', class: 'btn small', id: 'new-seed', 'aria-label': 'New random seed', title: 'New random seed', text: 'New' });
+  _recommendButton() {
+    const button = el('button', { type: 'button', class: 'btn small', id: 'recommended', text: 'Recommended',
+      title: 'Apply the settings that work for this data set (layers, λ, optimizer, iterations, activation, speed)' });
+    button.addEventListener('click', () => this.options.onRecommended?.());
+    return button;
+  }
+
+  _withNewSeed(input, { id, text, title }) {
+    const button = el('button', { type: 'button', class: 'btn small', id, 'aria-label': title, title, text });
     button.addEventListener('click', () => {
       const v = Math.floor(Math.random() * 100000);
       input.value = String(v);
@@ -192,6 +204,11 @@ export class SettingsForm {
     if (!select) return;
     select.replaceChildren(...datasets.map((d) => el('option', { value: d.id, text: d.name || d.id })));
     if (datasets.some((d) => d.id === current)) select.value = current;
+  }
+
+  /** Show only the settings of this kind of data set (rows marked `datasets`). @param {string} kind */
+  setDatasetKind(kind) {
+    this.form.querySelectorAll('.field[data-datasets]').forEach((f) => { f.hidden = f.dataset.datasets !== kind; });
   }
 
   /** The line under the data set list. @param {string} text @param {string} [title] */
