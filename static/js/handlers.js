@@ -31,6 +31,8 @@ export function ready(msg, lab) {
   }
   if (first) lab.applyRecommended(); // the data set's settings, but what the URL said wins
   lab.loadDataset();
+  lab.replay?.setOptimizers(msg.optimizers || []);
+  lab.replay?.listModels();
   if (!lab.run) { lab.previewStructure(); w.status.status('Connected. Press Train to start.'); }
   w.tools.setPlaceholder(lab.modelName());
   const sizes = lab.layerSizes();
@@ -39,6 +41,7 @@ export function ready(msg, lab) {
 }
 
 export function started(msg, lab) {
+  if (msg.race_id) lab.replay?.contenderStarted(msg);
   if (!lab.owns(msg)) return;
   const { run, w, scheduler } = lab;
   run.layerSizes = msg.layer_sizes;
@@ -63,6 +66,7 @@ export function state(msg, lab) {
 }
 
 export function iteration(msg, lab) {
+  lab.replay?.iteration(msg);
   if (!lab.owns(msg)) return;
   lab.run.lastIteration = msg;
   lab.scheduler.addIteration(msg);
@@ -78,6 +82,7 @@ export function done(msg, lab) {
   lab.setRunState('idle');
   run.done = msg;
   w.score.finish(msg);
+  lab.replay?.runDone(run);
   const info = run.dataset;
   const acc = msg.test_accuracy != null ? `: test accuracy ${(100 * msg.test_accuracy).toFixed(1)}%` : '';
   const why = DONE_WHY[msg.reason] || msg.reason;
@@ -111,6 +116,7 @@ export function gradient_check_result(msg, lab) {
 export function saved(msg, lab) {
   lab.w.status.status(`Saved model “${msg.name}”.`);
   lab.w.tools.showSaved(msg.name);
+  lab.replay?.listModels();
 }
 
 export function error(msg, lab) {
@@ -123,6 +129,24 @@ export function error(msg, lab) {
   if (msg.request_type === 'explain') lab.backprop?.failed(msg.message);
   if (msg.request_type === 'save') w.tools.showSaveError(msg.message);
   lab.follow?.onError(msg);
+  if (msg.request_type === 'open_model') { w.saved.setNote(msg.message, true); lab.run = null; lab.setRunState('idle'); lab.previewStructure(); }
+  if (msg.request_type === 'race') { lab.replay.clear(); lab.setRunState('idle'); lab.previewStructure(); }
+}
+
+/** An optimizer race began: its contenders, in racing order. */
+export function race_started(msg, lab) {
+  lab.replay.raceStarted(msg);
+}
+
+/** An optimizer race ended: each contender's final numbers. */
+export function race_done(msg, lab) {
+  lab.replay.raceDone(msg);
+  lab.setRunState('idle');
+}
+
+/** A run's metrics and kept iterations: the timeline (and a race's curves). */
+export function history(msg, lab) {
+  lab.replay.onHistory(msg);
 }
 
 // sharing a run with a class (follow.js)

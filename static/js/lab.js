@@ -33,6 +33,8 @@ export class Lab {
     this.requestId = 0;
     this.lastPredictRequest = 0;
     this.lastRefresh = 0;
+    this.at = null;              // the timeline's iteration (null: the newest weights)
+    this.replay = null;          // compare and replay (replay.js), set by main.js
   }
 
   get state() { return this.store.state; }
@@ -74,6 +76,7 @@ export class Lab {
   redrawAll() {
     const w = this.w;
     w.costChart.restyle();
+    w.raceChart?.restyle();
     w.accChart.restyle();
     w.gradNorms.restyle();
     if (this.run?.thetas) this.scheduler.setWeights(this.run.thetas);
@@ -203,7 +206,7 @@ export class Lab {
     }
     this.lastPredictRequest = ++this.requestId;
     this.lastInput = what; // the step-through explains the same input
-    this.send({ type: 'predict', request_id: this.lastPredictRequest, run_id: this.run.id, ...what });
+    this.send({ type: 'predict', request_id: this.lastPredictRequest, run_id: this.run.id, ...what, ...(this.at != null ? { iteration: this.at } : {}) });
     this.backprop?.inputChanged();
   }
 
@@ -292,6 +295,7 @@ export class Lab {
 
   clearRunWidgets() {
     const w = this.w;
+    this.replay?.clear();
     this.scheduler.clear();
     this.painter.clear();
     w.costChart.reset(); w.accChart.reset();

@@ -23,6 +23,11 @@ import { PredictionPanel } from './widgets/prediction.js';
 import { ConfusionMatrix } from './widgets/confusion.js';
 import { ImageStrip } from './widgets/gallery.js';
 import { DecisionBoundary } from './widgets/boundary.js';
+import { RaceControls, RaceResults } from './widgets/race.js';
+import { RaceChart } from './widgets/racechart.js';
+import { Timeline } from './widgets/timeline.js';
+import { SavedRuns } from './widgets/savedruns.js';
+import { Replay, wireExports } from './replay.js';
 import { UnitMaps } from './widgets/unitmaps.js';
 import { ClassAccuracyStrip } from './widgets/classstrip.js';
 import { Scoreboard } from './widgets/scoreboard.js';
@@ -76,6 +81,11 @@ const widgets = {
   share: new SharePanel($('#share-panel'), { onShare: () => lab.follow.share() }),
   banner: new FollowBanner($('#follow-banner')),
   misStrip: new ImageStrip($('#misclassified'), { onSelect: (item) => lab.selectSample(item), empty: 'Misclassified test digits appear when training ends.' }),
+  raceControls: new RaceControls($('#race-controls'), { onRace: (optimizers) => lab.replay.startRace(optimizers) }),
+  raceChart: new RaceChart($('#race-chart')),
+  raceResults: new RaceResults($('#race-results'), { onPick: (runId) => lab.replay.pick(runId) }),
+  timeline: new Timeline($('#timeline'), { onSeek: (it) => { lab.replay.stopPlaying(); lab.replay.seek(it); }, onPlay: (on) => lab.replay.play(on) }),
+  saved: new SavedRuns($('#saved-runs'), { onOpen: (name) => lab.replay.open(name), onUpload: (file) => lab.replay.upload(file), onRefresh: () => lab.replay.listModels() }),
   gradNorms: new GradNormChart($('#gradnorm-chart')),
 };
 // the step-through of one training step (issue 9): its widgets and the Backprop that feeds them
@@ -86,17 +96,20 @@ const step = {
   chain: new MatrixChain($('#matrix-chain')),
   inspector: new Inspector($('#inspect-panel'), { network: $('#network'), diagram: widgets.network, phase }, { onOpen: () => backprop.inputChanged() }),
 };
+wireExports(widgets, () => lab.run);
 
 const scheduler = new FrameScheduler({ onFrame: (batch, s) => lab.painter.paint(batch, s) });
 const lab = new Lab({ store, widgets, send: (msg) => conn.send(msg), scheduler });
 const backprop = lab.backprop = new Backprop({ lab, widgets: step, send: (msg) => conn.send(msg) });
 new HelpPopover(document.body, { table: HELP, values: (what) => backprop.liveTex(what), watch: $('#controls') });
 lab.follow = new Follow({ token: followToken(location.pathname), send: (msg) => conn.send(msg) }).attach(lab);
+lab.replay = new Replay(lab);
 const router = new Router();
 for (const [type, handle] of Object.entries(handlers)) router.on(type, (msg) => handle(msg, lab));
 const conn = new Connection(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, {
   onMessage: (msg) => router.dispatch(msg),
   onWeights: ({ header, thetas }) => {
+    if (header.type === 'weights' && header.request_id != null) { lab.replay.weightsAt(header, thetas); return; } // a timeline answer
     if (!lab.owns(header)) return;
     if (header.type !== 'weights') { backprop.frame(header, thetas); return; } // an explanation's gradients
     lab.run.thetas = thetas;

@@ -103,6 +103,7 @@ export class Painter {
     const { w, input, run } = this.lab;
     const acts = this.networkData.activations;
     w.network.update({ ...this.networkData, probabilities: null });
+    if (acts) w.network.container.dataset.outputs = JSON.stringify(Array.from(acts[acts.length - 1])); // what the output column shows, for tests
     if (acts && input.kind !== 'drawing') w.prediction.showOutputs(acts[acts.length - 1], run?.dataset?.class_names);
     this.networkData.thetas = undefined;
     this.networkData.activations = undefined;
