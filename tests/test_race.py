@@ -110,3 +110,28 @@ def test_full_batch_equivalents_count_an_epoch_as_one():
     assert full_batch_evaluations("adam", 8, 1000, 128) == 1.0
     assert full_batch_evaluations("gd", 8 * 3 + 2, 1000, 128) == pytest.approx(3.256)
     assert full_batch_evaluations("gd", 5, 100, 1000) == 5.0  # batch capped by m
+
+
+def test_a_race_behind_a_busy_slot_waits_in_the_queue_and_then_runs(tmp_path):
+    client = FakeClient()
+    lab = make_lab(tmp_path, max_running=1)
+    session = Session(client, lab, name="queued-race")
+    try:
+        session.receive(json.dumps({"type": "train", "dataset": "xor", "hidden_layers": [4],
+                                    "random_state": 0, "max_iter": 400, "delay_ms": 20,
+                                    "run_id": "first"}))
+        client.wait_for("iteration", run_id="first")
+        race(session, optimizers=["TNC", "adam"], max_iter=3, race_id="q")
+        started = client.wait_for("race_started")
+        queued = [m for m in client.of("state") if m["state"] == "queued"
+                  and m["run_id"] in {c["run_id"] for c in started["contenders"]}]
+        deadline = time.monotonic() + 10
+        while not queued and time.monotonic() < deadline:
+            time.sleep(0.05)
+            queued = [m for m in client.of("state") if m["state"] == "queued"]
+        assert queued and queued[0]["place"] == 1 and "wait_estimate_s" in queued[0]
+        session.receive(json.dumps({"type": "stop", "run_id": "first"}))
+        done = client.wait_for("race_done", timeout=120)
+        assert [row["reason"] for row in done["results"]] == ["max_iter", "max_iter"]
+    finally:
+        session.close()

@@ -136,8 +136,10 @@ class Race:
     def _work(self):
         slots = self.lab.slots
         try:
-            slots.acquire(self._stop, on_queued=lambda position: [self.session.put(
-                protocol.state(run.id, "queued", position=position)) for run in self.runs])
+            slots.acquire(self._stop, owner=self.session, ticket=self,
+                          on_queued=lambda place, wait: [self.session.put(protocol.state(
+                              run.id, "queued", position=place, place=place,
+                              wait_estimate_s=wait)) for run in self.runs])
         except Busy as exc:
             self.session.put(protocol.error("busy", str(exc), None, "race", None,
                                             race_id=self.id))
@@ -153,7 +155,7 @@ class Race:
             for run in self.runs:
                 self._run_one(run)
         finally:
-            slots.release()
+            slots.release(self)
         self._done()
 
     def _run_one(self, run):
