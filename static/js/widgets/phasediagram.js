@@ -293,22 +293,19 @@ export class PhaseDiagram {
   }
 
   _sequentialBar(ctx, pal, x, y) {
-    for (let i = 0; i < 100; i++) {
-      ctx.fillStyle = css(sequential(i / 99, pal));
-      ctx.fillRect(x + 16 + i * 1.2, y - 7, 1.3, 14);
-    }
-    ctx.strokeStyle = css(pal.ink, 0.4);
-    ctx.strokeRect(x + 15.5, y - 7.5, 121, 15);
-    ctx.font = '13px system-ui, sans-serif';
-    ctx.fillStyle = css(pal.ink);
-    ctx.textAlign = 'left';
-    ctx.fillText('0', x + 2, y);
-    ctx.fillText('1', x + 140, y);
+    this._colourBar(ctx, pal, x, y, (t) => sequential(t, pal), ['0', x + 2], ['1', x + 140]);
   }
 
   _divergingBar(ctx, pal, x, y) {
+    this._colourBar(ctx, pal, x, y, (t) => diverging(t * 2 - 1, 1, pal), ['−', x + 4], ['+', x + 140]);
+    ctx.textAlign = 'center';
+    ctx.fillText('0', x + 76, y + 16);
+  }
+
+  /** A 121 px colour scale at (x, y): ``colourAt(t)`` for t in [0, 1], a label at each end. */
+  _colourBar(ctx, pal, x, y, colourAt, [low, lowX], [high, highX]) {
     for (let i = 0; i < 100; i++) {
-      ctx.fillStyle = css(diverging((i / 99) * 2 - 1, 1, pal));
+      ctx.fillStyle = css(colourAt(i / 99));
       ctx.fillRect(x + 16 + i * 1.2, y - 7, 1.3, 14);
     }
     ctx.strokeStyle = css(pal.ink, 0.4);
@@ -316,9 +313,7 @@ export class PhaseDiagram {
     ctx.font = '13px system-ui, sans-serif';
     ctx.fillStyle = css(pal.ink);
     ctx.textAlign = 'left';
-    ctx.fillText('−', x + 4, y);
-    ctx.fillText('+', x + 140, y);
-    ctx.textAlign = 'center';
-    ctx.fillText('0', x + 76, y + 16);
+    ctx.fillText(low, lowX, y);
+    ctx.fillText(high, highX, y);
   }
 }
