@@ -237,3 +237,19 @@ def test_samples_by_a_list_of_indices(client):
     for bad in ("", "1,x", "-1", "100000", ",".join(["1"] * 300)):
         response = client.get(f"/api/datasets/xor/samples?indices={bad}")
         assert response.status_code == 400 and response.get_json()["field"] == "indices"
+
+
+@pytest.mark.parametrize("split", ["test", "train"])
+def test_sample_indices_stop_one_short_of_the_set_size(client, split):
+    url = f"/api/datasets/xor/samples?split={split}"
+    n = client.get(f"{url}&count=1").get_json()["n"]
+    last = client.get(f"{url}&indices=0,{n - 1}")
+    assert last.status_code == 200 and last.get_json()["indices"] == [0, n - 1]
+    past = client.get(f"{url}&indices=0,{n}")
+    assert past.status_code == 400
+    error = past.get_json()
+    assert error["field"] == "indices" and f"[0, {n - 1}]" in error["message"]
+    assert client.get(f"{url}&start={n - 1}").get_json()["indices"] == [n - 1]
+    past = client.get(f"{url}&start={n}")
+    assert past.status_code == 400 and past.get_json()["field"] == "start"
+    assert f"[0, {n - 1}]" in past.get_json()["message"]
