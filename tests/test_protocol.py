@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import threading
 import time
 
@@ -67,6 +68,48 @@ def test_train_range_errors_name_the_field(field, value, words):
     assert exc.code == "invalid_field"
     assert exc.field == field
     assert field in exc.message and words in exc.message
+
+
+NUMERIC_SETTINGS = [s for s in protocol.settings.wire_settings()
+                    if s.type in ("int", "float", "ints")]
+SMALL_LIMITS = Limits(max_hidden_layers=2, max_units=8, max_iter=10, max_probe=3,
+                      max_delay_ms=100)
+
+
+def _edges(s, limits):
+    """``(accepted, refused)``: a setting's values at the ends of its range and one past.
+
+    Each refused value comes with the text of the range its error must name.
+    """
+    lo, hi = s.bound("min", limits), s.bound("max", limits)
+    values = f"{lo}, {hi}]"
+    if s.type == "int":
+        return [lo, hi], [(lo - 1, values), (hi + 1, values)]
+    if s.type == "float":
+        up, down = math.nextafter(hi, math.inf), math.nextafter(lo, -math.inf)
+        first = math.nextafter(lo, math.inf) if s.min_open else lo
+        return [first, hi], [(lo if s.min_open else down, values), (up, values)]
+    longest = s.bound("max_length", limits)
+    lengths = f"{s.min_length} to {longest}"
+    accepted = [[lo], [hi], [hi] * longest, [lo] * s.min_length]
+    refused = [([lo - 1], values), ([hi + 1], values), ([lo] * (longest + 1), lengths)]
+    if s.min_length:
+        refused.append(([lo] * (s.min_length - 1), lengths))
+    return accepted, refused
+
+
+@pytest.mark.parametrize("limits", [LIMITS, SMALL_LIMITS], ids=["default", "small"])
+@pytest.mark.parametrize("s", NUMERIC_SETTINGS, ids=lambda s: s.name)
+def test_train_accepts_each_bound_and_refuses_one_past_it(s, limits):
+    accepted, refused = _edges(s, limits)
+    for value in accepted:
+        msg = protocol.parse(json.dumps({"type": "train", s.name: value}), limits)
+        assert msg[s.name] == value, (s.name, value)
+    for value, words in refused:
+        with pytest.raises(ProtocolError) as info:
+            protocol.parse(json.dumps({"type": "train", s.name: value}), limits)
+        assert info.value.field == s.name, (s.name, value)
+        assert s.name in info.value.message and words in info.value.message, info.value.message
 
 
 def test_limits_are_configurable():
@@ -155,6 +198,23 @@ def test_weights_frame_round_trips_and_matches_the_layout():
         np.testing.assert_allclose(a, b, rtol=1e-6)
     with pytest.raises(ValueError, match="trailing"):
         protocol.decode_weights(frame + b"\0\0\0\0")
+
+
+@pytest.mark.parametrize("run_id", [f"r{'x' * k}" for k in range(8)])  # 8 header lengths
+def test_binary_frames_pad_any_header_so_the_data_is_aligned(run_id):
+    # Float32Array and Float64Array views in the page need the data at a multiple of
+    # the item size from the frame's start, whatever the header's length.
+    thetas = [np.arange(6.0).reshape(3, 2), np.array([[0.5], [-1.5], [2.5]])]
+    frames = [(protocol.encode_weights(run_id, 3, thetas), "<f4"),
+              (protocol.encode_gradients("grad_full", run_id, 1, 3, thetas), "<f8")]
+    for frame, code in frames:
+        size = np.dtype(code).itemsize
+        (n,) = np.frombuffer(frame[:4], "<u4")
+        json_text = frame[4:4 + n].decode()
+        assert (4 + n) % size == 0
+        assert len(json_text) - len(json_text.rstrip(" ")) < size  # no more than needed
+        data = np.frombuffer(frame, code, offset=4 + n)
+        np.testing.assert_array_equal(data, np.concatenate([t.ravel() for t in thetas]))
 
 
 def test_builders_produce_json():
