@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 DATA_DIR = paths.DATA_DIR
-CACHE_FORMAT_VERSION = 1  # bump when the digits20 recipe changes
+CACHE_FORMAT_VERSION = 1  # bump when the cache file's layout changes (the build is in its key)
 
 DIGITS = [str(d) for d in range(10)]
 SEMEION_TEST_FRACTION = 0.25  # Semeion has no official split; ours is stratified, seed 0
@@ -209,7 +209,7 @@ def read_mnist(data_dir: str | os.PathLike | None = None, split: str = "train"):
 
 
 def digits20_cache_path(data_dir: Path | None = None, cache_dir: Path | None = None) -> Path:
-    """Return the cache file for ``digits20``; its name changes with the recipe or sources."""
+    """Return the cache file for ``digits20``; its name changes with how it is built."""
     data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
     cache_dir = Path(cache_dir) if cache_dir is not None else paths.default_cache_dir()
     return digits20.cache_path(data_dir, cache_dir, CACHE_FORMAT_VERSION)

@@ -11,9 +11,11 @@ import pytest
 from test_activations import loop_cost_and_gradient
 from test_training import FakeClient, make_lab, train
 
+from server import datasets
 from server.core import maths
 from server.core.maths import backprop_trace, layer_table, loss_and_grad, one_hot, pack, unpack
 from server.core.optimizers import OPTIMIZER_REGISTRY
+from server.datasources import digits20
 from server.network import NeuralNetwork
 from server.training import Session
 
@@ -117,3 +119,52 @@ def test_the_done_confusion_matrix_has_the_true_class_in_its_rows(lab_session):
         expected[true, said] += 1
     assert (expected != expected.T).any(), "a symmetric case cannot tell rows from columns"
     assert done["confusion_matrix"] == expected.tolist()
+
+
+# --------------------------------------------------------------------------- digits20 cache
+
+@pytest.fixture
+def tiny_mnist(monkeypatch):
+    """Replace MNIST by 40 training and 10 test frames (4 and 1 of each digit); count reads."""
+    reads = []
+
+    def read_mnist(data_dir, split):
+        reads.append(split)
+        n = 40 if split == "train" else 10
+        rng = np.random.default_rng(n)
+        return rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8), np.arange(n) % 10
+
+    monkeypatch.setattr(digits20, "read_mnist", read_mnist)
+    return reads
+
+
+def test_the_digits20_cache_name_follows_the_build_parameters_and_code(tmp_path, monkeypatch):
+    name = datasets.digits20_cache_path(cache_dir=tmp_path).name
+    monkeypatch.setattr(digits20, "DIGITS20_PER_CLASS", digits20.DIGITS20_PER_CLASS + 1)
+    assert datasets.digits20_cache_path(cache_dir=tmp_path).name != name
+    monkeypatch.undo()
+    assert datasets.digits20_cache_path(cache_dir=tmp_path).name == name
+
+    def to_digits20(images):  # another build: the centre crop instead of area averages
+        return images[:, 4:24, 4:24].reshape(len(images), 400) / 255.0
+
+    monkeypatch.setattr(digits20, "to_digits20", to_digits20)
+    assert datasets.digits20_cache_path(cache_dir=tmp_path).name != name
+
+
+def test_a_digits20_cache_of_another_build_is_not_reused(tmp_path, monkeypatch, tiny_mnist):
+    def load():
+        path = datasets.digits20_cache_path(cache_dir=tmp_path)
+        return path, digits20.arrays(path, datasets.DATA_DIR)[0]
+
+    monkeypatch.setattr(digits20, "DIGITS20_PER_CLASS", 2)
+    old_path, old = load()
+    assert old.shape == (20, 400) and tiny_mnist == ["train", "test"]
+    monkeypatch.setattr(digits20, "DIGITS20_PER_CLASS", 3)
+    new_path, new = load()  # rebuilt, not read from the older build's cache
+    assert new.shape == (30, 400) and len(tiny_mnist) == 4
+    assert new_path != old_path and old_path.is_file() and new_path.is_file()
+    monkeypatch.setattr(digits20, "DIGITS20_PER_CLASS", 2)
+    _, again = load()  # that build's cache is still good: read, not rebuilt
+    np.testing.assert_array_equal(again, old)
+    assert len(tiny_mnist) == 4
