@@ -193,6 +193,7 @@ MALFORMED = {
     "weights_at": {"type": "weights_at", "iteration": -1},
     "race": {"type": "race", "optimizers": ["TNC", "nope"]},
     "open_model": {"type": "open_model", "name": "../x"},
+    "confusion": {"type": "confusion", "split": "everything", "request_id": 11},
 }
 
 

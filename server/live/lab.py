@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .. import protocol
 from ..threads import TrainingSlots
+from .confusion import Confusions
 from .history import DEFAULT_BYTES_PER_RUN, DEFAULT_BYTES_PER_SERVER, HistoryPool
 from .models import ModelCache
 from .sharing import ORPHAN_SECONDS, Shares
@@ -31,6 +32,7 @@ class Lab:
         self.max_kept_runs = max_kept_runs
         self.max_misclassified = max_misclassified
         self.history = HistoryPool(history_bytes_per_server, history_bytes_per_run)
+        self.confusions = Confusions()  # `confusion` answers, by run, iteration and split
         self._catalog = None
         self._extra = {}  # id -> a data set served besides the built-in ones (a user's)
         self._splits = collections.OrderedDict()

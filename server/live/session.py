@@ -49,7 +49,7 @@ class Session:
         "gradient_check": "_gradient_check", "save": "_save", "share": "_share",
         "follow": "_follow", "claim": "_claim",
         "history": "_history", "weights_at": "_weights_at", "race": "_race",
-        "open_model": "_open_model",
+        "open_model": "_open_model", "confusion": "_confusion",
     }
 
     def __init__(self, send, lab: Lab, name: str = "session", reach=unknown_reach):
@@ -283,6 +283,9 @@ class Session:
         self.put(protocol.encode_weights(
             run.id, kept.iteration, kept.thetas, request_id=request["request_id"],
             probe_activations=None if kept.probe is None else protocol.probe_rows(kept.probe)))
+
+    def _confusion(self, request):
+        self.put(self.lab.confusions.answer(self.run(request["run_id"]), request))
 
     def _gradient_check(self, request):
         self.put(gradient_check(self.own_run(request), request["variant"]))

@@ -22,6 +22,7 @@ from .messages import (
     SERVER_MESSAGES,
     catchup,
     claimed,
+    confusion,
     done,
     error,
     error_from,
@@ -75,6 +76,6 @@ __all__ = [
     "iteration", "iteration_scalars", "model_name", "parse", "prediction", "ready", "rounded",
     "saved", "settings", "started", "state", "validate_control", "validate_data_query",
     "validate_gradient_check", "validate_predict",
-    "history", "probe_rows", "race_done", "race_started",
+    "confusion", "history", "probe_rows", "race_done", "race_started",
     "validate_predict_input", "validate_save", "validate_speed", "validate_train",
 ]

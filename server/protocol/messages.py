@@ -153,6 +153,13 @@ def history(run_id, scalars: list[dict], timeline: dict, finished: bool, **extra
             "finished": bool(finished), **extra}
 
 
+def confusion(request_id, run_id, iteration, split, matrix, **fields) -> dict:
+    """A run's confusion matrix on ``split`` at kept ``iteration`` (rows: true class);
+    ``fields``: ``n_samples``, ``accuracy``, ``class_accuracy``."""
+    return {"type": "confusion", "request_id": request_id, "run_id": run_id,
+            "iteration": int(iteration), "split": split, "matrix": matrix, **fields}
+
+
 def race_started(race_id, contenders: list[dict]) -> dict:
     """A race was accepted: its contenders' ``{"run_id", "optimizer"}``, in racing order."""
     return {"type": "race_started", "race_id": race_id, "contenders": contenders}
@@ -237,6 +244,7 @@ SERVER_MESSAGES = {
     "gradient_check_result": gradient_check_result,
     "saved": saved,
     "history": history,
+    "confusion": confusion,
     "race_started": race_started,
     "race_done": race_done,
     "error": error,

@@ -21,6 +21,7 @@ from .settings import DATA_PARAMS, SETTING, Setting, wire_settings
 
 IMAGE_FORMATS = {"gray8": 1, "rgba8": 4}
 SPLITS = ("train", "test")
+CONFUSION_SPLITS = ("train", "validation", "test")  # a run's training part, its validation part
 
 
 def _reject_constant(name):
@@ -290,6 +291,17 @@ def validate_weights_at(msg: dict, limits: Limits) -> dict:
     return out
 
 
+def validate_confusion(msg: dict, limits: Limits) -> dict:
+    """`confusion`: a run's confusion matrix on one split, at a kept iteration (the newest
+    when absent)."""
+    r = Reader(msg)
+    out = {"type": "confusion", "run_id": r.ident("run_id"), "request_id": r.request_id(),
+           "iteration": r.int("iteration", 0, MAX_ITERATION),
+           "split": r.choice("split", CONFUSION_SPLITS, "test")}
+    r.finish()
+    return out
+
+
 def validate_gradient_check(msg: dict, limits: Limits) -> dict:
     r = Reader(msg)
     out = {"type": "gradient_check", "run_id": r.ident("run_id"),
@@ -314,6 +326,7 @@ CLIENT_MESSAGES = {
     "claim": _token_message("control_token"),
     "history": validate_history,
     "weights_at": validate_weights_at,
+    "confusion": validate_confusion,
     "race": validate_race,
     "open_model": validate_open_model,
 }

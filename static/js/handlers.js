@@ -130,6 +130,7 @@ export function error(msg, lab) {
   if (msg.request_type === 'save') w.tools.showSaveError(msg.message);
   lab.follow?.onError(msg);
   if (msg.request_type === 'open_model') { w.saved.setNote(msg.message, true); lab.run = null; lab.setRunState('idle'); lab.previewStructure(); }
+  if (msg.request_type === 'confusion') lab.replay.confusionFailed(msg);
   if (msg.request_type === 'race') { lab.replay.clear(); lab.setRunState('idle'); lab.previewStructure(); }
 }
 
@@ -147,6 +148,11 @@ export function race_done(msg, lab) {
 /** A run's metrics and kept iterations: the timeline (and a race's curves). */
 export function history(msg, lab) {
   lab.replay.onHistory(msg);
+}
+
+/** A confusion matrix at a rewound iteration: the matrix panel and the class strip. */
+export function confusion(msg, lab) {
+  lab.replay.onConfusion(msg);
 }
 
 // sharing a run with a class (follow.js)

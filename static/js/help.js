@@ -58,7 +58,7 @@ export const HELP = {
   },
   confusion: {
     at: '#h-conf', title: 'Confusion matrix',
-    text: 'After training: rows are the true classes, columns what the network predicted, on the test set. The diagonal counts the right answers; a bright cell off it is a pair of digits the network mixes up.',
+    text: 'After training: rows are the true classes, columns what the network predicted, on the test set. The diagonal counts the right answers; a bright cell off it is a pair of digits the network mixes up. Drag the timeline to see it at an earlier iteration.',
   },
   misclassified: {
     at: '#h-mis', title: 'Misclassified',

@@ -1,12 +1,13 @@
 /**
  * Compare and replay: the optimizer race, the timeline of a finished run and
  * the saved runs. Like the Lab it calls widget methods and sends through the
- * `send` callback; the handlers of `race_started`, `race_done` and `history`
- * and the `weights_at` answers come here.
+ * `send` callback; the handlers of `race_started`, `race_done`, `history` and
+ * `confusion` and the `weights_at` answers come here.
  * @module replay
  */
 import { N_SAMPLES } from './lab.js';
-import { ExportButtons, streamChartCSV, confusionCSV } from './widgets/export.js';
+import { LatestRequest } from './latest.js';
+import { ExportButtons, streamChartCSV } from './widgets/export.js';
 
 export class Replay {
   /** @param {import('./lab.js').Lab} lab the run, the input and the widgets (raceControls, raceChart, raceResults, timeline, saved among them) */
@@ -19,6 +20,8 @@ export class Replay {
     this.requestId = 0;
     this.lastWeightsAt = 0;
     this.timer = null;
+    // a rewound confusion matrix and class strip: one batch in flight, the latest asked wins
+    this.confusions = new LatestRequest((iteration) => this.requestScores(iteration));
   }
 
   // ---------------------------------------------------------------- race
@@ -172,6 +175,7 @@ export class Replay {
     lab.at = iteration;
     this.lastWeightsAt = ++this.requestId;
     lab.send({ type: 'weights_at', run_id: lab.run.id, iteration, request_id: this.lastWeightsAt });
+    this.rewindScores(iteration);
     if (lab.input.kind === 'drawing') lab.w.prediction.pad.update();
     else if (lab.input.kind === 'sample' && !lab.run.probe.indices?.includes(lab.input.index)) lab.predict({ sample: { split: 'test', index: lab.input.index } }, lab.input);
   }
@@ -190,6 +194,43 @@ export class Replay {
       : `${who}rewound to iteration ${header.iteration} of ${last}: every panel shows the network as it was then.`;
     lab.w.status.status(text[0].toUpperCase() + text.slice(1));
     this.waiting = false;
+  }
+
+  /** The confusion matrix and the class strip at `iteration`; the final ones at the run's end. */
+  rewindScores(iteration) {
+    if (iteration !== this.history?.kept.at(-1)) { this.confusions.want(iteration); return; }
+    this.confusions.cancel(); // back to the end: what `done` showed
+    const { run, w } = this.lab;
+    w.classStrip.live();
+    if (run.done?.confusion_matrix) w.confusion.update({ matrix: run.done.confusion_matrix, classNames: run.dataset.class_names, accuracy: run.done.test_accuracy });
+  }
+
+  /** Ask for the test set's matrix and the strip's split (validation, else training) at `iteration`. @returns {string[]} the request ids */
+  requestScores(iteration) {
+    const run = this.lab.run;
+    const splits = ['test', run.dataset?.n_val ? 'validation' : 'train'];
+    return splits.map((split) => {
+      const id = `confusion-${++this.requestId}`;
+      this.lab.send({ type: 'confusion', run_id: run.id, iteration, split, request_id: id });
+      return id;
+    });
+  }
+
+  /** A `confusion` answer: the matrix (test) or the strip's column (its split), unless a newer one was asked. */
+  onConfusion(msg) {
+    if (!this.confusions.answered(msg.request_id) || !this.lab.owns(msg)) return;
+    const { run, w } = this.lab;
+    const last = this.history?.metrics.iteration.at(-1) ?? null;
+    if (msg.split === 'test') {
+      w.confusion.update({ matrix: msg.matrix, classNames: run.dataset.class_names, accuracy: msg.accuracy, split: msg.split, iteration: msg.iteration, last });
+    } else {
+      w.classStrip.showAt(msg.iteration, msg.class_accuracy, { classNames: run.dataset.class_names, maxIter: run.params?.max_iter ?? last ?? 0, last });
+    }
+  }
+
+  /** A refused `confusion` (the run is gone, say): the batch is over all the same. */
+  confusionFailed(msg) {
+    this.confusions.answered(msg.request_id);
   }
 
   /** Play the run back from the first kept iteration (or where the slider is), or pause. @param {boolean} on */
@@ -219,6 +260,7 @@ export class Replay {
   /** A new run or a reset: no timeline until it ends. */
   clear() {
     this.stopPlaying();
+    this.confusions.cancel();
     this.history = null;
     this.lab.at = null;
     this.w.timeline.reset();
@@ -264,13 +306,17 @@ export class Replay {
 }
 
 /**
- * The CSV and PNG buttons of the charts and the confusion matrix.
- * @param {object} widgets main.js's widgets @param {() => object|null} run the run shown
+ * The CSV and PNG buttons of the charts and the confusion matrix: each exports what its widget shows.
+ * @param {object} widgets main.js's widgets
  */
-export function wireExports(widgets, run) {
+export function wireExports(widgets) {
   const $ = (sel) => document.querySelector(sel);
   new ExportButtons($('#h-cost'), { name: 'cost', csv: () => (widgets.raceChart.container.hidden ? streamChartCSV(widgets.costChart) : widgets.raceChart.csv()),
     png: () => (widgets.raceChart.container.hidden ? widgets.costChart.plot : widgets.raceChart.plot)?.ctx.canvas });
   new ExportButtons($('#h-acc'), { name: 'accuracy', csv: () => streamChartCSV(widgets.accChart), png: () => widgets.accChart.plot?.ctx.canvas });
-  new ExportButtons($('#h-conf'), { name: 'confusion-matrix', csv: () => (run()?.done?.confusion_matrix ? confusionCSV(run().done.confusion_matrix, run().dataset.class_names) : null) });
+  // what the panel shows: the final matrix, or the rewound one (its iteration in the file name)
+  new ExportButtons($('#h-conf'), {
+    get name() { return widgets.confusion.iteration == null ? 'confusion-matrix' : `confusion-matrix-iteration-${widgets.confusion.iteration}`; },
+    csv: () => widgets.confusion.csv(),
+  });
 }

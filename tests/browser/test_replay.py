@@ -169,6 +169,109 @@ def test_the_timeline_rewinds_the_diagram_and_the_heatmaps_to_what_iteration_5_s
     expect(page.locator("#timeline-play")).to_have_text("▶ Play", timeout=5_000)
 
 
+class SocketTap:
+    """The page's socket, tapped: `train` asks for every weights frame, and the test can ask
+    the server directly on the page's own connection (those answers never reach the page)."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.server = None
+        self.sent = []      # what the page sent, decoded
+        self.answers = {}   # request_id -> the server's answer to the test's own requests
+        page.route_web_socket(re.compile(r"/ws$"), self._route)
+
+    def _route(self, ws):
+        server = self.server = ws.connect_to_server()
+
+        def to_server(message):
+            if isinstance(message, str):
+                msg = json.loads(message)
+                self.sent.append(msg)
+                if msg.get("type") == "train":
+                    message = json.dumps({**msg, "weights_interval_ms": 0})
+            server.send(message)
+
+        def to_page(message):
+            if isinstance(message, str) and '"tap-' in message:
+                msg = json.loads(message)
+                if str(msg.get("request_id")).startswith("tap-"):
+                    self.answers[msg["request_id"]] = msg
+                    return
+            ws.send(message)
+
+        ws.on_message(to_server)
+        server.on_message(to_page)
+
+    def ask(self, timeout=10.0, **msg) -> dict:
+        """Send ``msg`` to the server as the page's connection; return its answer."""
+        rid = f"tap-{len(self.sent)}-{time.monotonic_ns()}"
+        self.server.send(json.dumps({**msg, "request_id": rid}))
+        deadline = time.monotonic() + timeout
+        while rid not in self.answers and time.monotonic() < deadline:
+            self.page.wait_for_timeout(50)
+        return self.answers[rid]
+
+    def of(self, kind) -> list[dict]:
+        return [m for m in self.sent if m.get("type") == kind]
+
+
+def shown_matrix(page: Page) -> list[list[int]]:
+    """The confusion matrix the panel shows, through its CSV button (exact counts)."""
+    return [[int(v) for k, v in row.items() if k != "true \\ predicted"]
+            for row in download_csv(page, "#h-conf")]
+
+
+def test_the_timeline_rewinds_the_confusion_matrix_and_the_class_strip_to_iteration_5(page, live_server, watch, screenshots):
+    tap = SocketTap(page)
+    open_page(page, live_server, "max_iter=8&hidden_layers=16")
+    button(page, "Train").click()
+    expect(page.get_by_test_id("run-state")).not_to_have_text("idle", timeout=5_000)
+    wait_idle_after_run(page)
+    expect(page.locator("#timeline-label")).to_have_text("iteration 8 of 8", timeout=10_000)
+    expect(page.locator("#confusion")).to_have_attribute("data-iteration", "final")
+    final_shown = shown_matrix(page)  # what `done` brought
+    assert tap.of("confusion") == []
+
+    # drag from iteration 1 to 5 in one go: one batch in flight, then only the latest asked
+    page.evaluate("""() => {
+      const s = document.querySelector('#timeline-slider');
+      for (const v of [0, 1, 2, 3, 4]) { s.value = String(v); s.dispatchEvent(new Event('input')); }
+    }""")
+    expect(page.locator("#timeline-label")).to_have_text("iteration 5 of 8")
+    matrix = page.locator("#confusion")
+    expect(matrix).to_have_attribute("data-iteration", "5", timeout=10_000)
+    expect(page.get_by_test_id("confusion-iteration")).to_have_text("at iteration 5 of 8")
+    asked = tap.of("confusion")
+    assert [m["iteration"] for m in asked] == [1, 1, 5, 5], asked  # not 1, 2, 3, 4, 5 twice each
+    assert {m["split"] for m in asked} == {"test", "validation"}
+    run_id = asked[0]["run_id"]
+
+    at5 = tap.ask(type="confusion", run_id=run_id, iteration=5, split="test")
+    assert at5["iteration"] == 5
+    assert shown_matrix(page) == at5["matrix"]  # the panel (and its CSV) is iteration 5's
+    final = tap.ask(type="confusion", run_id=run_id, split="test")
+    assert final["iteration"] == 8 and final["matrix"] == final_shown
+    assert at5["matrix"] != final["matrix"]
+
+    strip = page.locator("#class-strip")
+    expect(strip).to_have_attribute("data-at", "5")
+    val5 = tap.ask(type="confusion", run_id=run_id, iteration=5, split="validation")
+    label = page.get_by_test_id("class-strip-iteration")
+    expect(label).to_contain_text("Iteration 5 of 8")
+    for c, v in enumerate(val5["class_accuracy"]):
+        expect(label).to_contain_text(f"{c} {int(100 * v + 0.5)}%")
+    scroll_to_charts(page)
+    page.screenshot(path=screenshots / "13-rewound-strip.png")
+    page.locator(".area-conf").screenshot(path=screenshots / "13-rewound-confusion.png")
+
+    page.locator("#timeline-slider").fill("7")  # back to the end: the final matrix, the whole strip
+    expect(page.locator("#timeline-label")).to_have_text("iteration 8 of 8")
+    expect(matrix).to_have_attribute("data-iteration", "final")
+    assert shown_matrix(page) == final_shown
+    expect(label).to_be_hidden()
+    assert strip.get_attribute("data-at") is None
+
+
 def test_a_saved_run_reopens_after_a_reload_with_its_cost_prediction_and_curve(page, live_server, watch):
     open_page(page, live_server, "max_iter=5&hidden_layers=12")
     button(page, "Train").click()

@@ -28,7 +28,7 @@ test('one handler per type: a second registration is a mistake', () => {
 test('there is a handler for every message the server sends', () => {
   const sent = ['ready', 'started', 'iteration', 'evaluation', 'state', 'done', 'prediction', 'gradient_check_result', 'saved', 'error', 'explanation',
     'shared', 'claimed', 'following', 'catchup', 'followers', 'share_ended',
-    'race_started', 'race_done', 'history'];
+    'race_started', 'race_done', 'history', 'confusion'];
   assert.deepEqual(Object.keys(handlers).sort(), sent.sort());
   for (const h of Object.values(handlers)) assert.ok(h.length <= 2 && String(h).split('\n').length <= 30, `${h.name} is small`);
 });

@@ -2,7 +2,8 @@
  * Per-class accuracy over time: one row per class, one column per iteration,
  * darker = more of that class right (the iteration's `class_accuracy`), so a
  * class sees which digits are learned first. Drawn at data resolution (a pixel
- * per class and iteration) and stretched by CSS.
+ * per class and iteration) and stretched by CSS. Rewound by the timeline
+ * (`showAt`), the columns after the shown iteration fade and a label names it.
  * @module widgets/classstrip
  */
 import { THEMES, mix } from '../colors.js';
@@ -16,6 +17,7 @@ export class ClassAccuracyStrip {
     this.container = container;
     this.labels = container.appendChild(el('div', { class: 'class-strip-labels', 'aria-hidden': 'true' }));
     this.canvas = container.appendChild(el('canvas', { class: 'class-strip-map', role: 'img', 'aria-label': 'Accuracy of each class per iteration' }));
+    this.atLabel = container.appendChild(el('p', { class: 'class-strip-at', 'data-testid': 'class-strip-iteration', hidden: '' }));
     this.note = container.appendChild(el('p', { class: 'caption' }));
     this.canvas.addEventListener('pointermove', (e) => this._hover(e));
     this.canvas.addEventListener('pointerleave', () => this._say());
@@ -28,6 +30,9 @@ export class ClassAccuracyStrip {
     this.iterations = []; // the iteration of each column
     this.classNames = [];
     this.columns = 0;
+    this.at = null;       // the iteration the timeline rewound to (null: all of them)
+    this.atLabel.hidden = true;
+    delete this.container.dataset.at;
     this.canvas.hidden = true;
     this.labels.replaceChildren();
     this.container.dataset.columns = '0';
@@ -52,6 +57,31 @@ export class ClassAccuracyStrip {
     this._draw();
   }
 
+  /**
+   * Rewind to `iteration`: later columns fade; `classAccuracy` (that iteration's, from its
+   * kept weights) fills its column, which a reopened run never streamed.
+   * @param {number} iteration @param {(number|null)[]|null} classAccuracy
+   * @param {{classNames?: string[], maxIter?: number, last?: number}} [run] as for `update`; `last` the run's last iteration
+   */
+  showAt(iteration, classAccuracy, { classNames = [], maxIter = 0, last = null } = {}) {
+    this.at = iteration;
+    this.container.dataset.at = String(iteration);
+    const values = Array.isArray(classAccuracy) ? classAccuracy.map((v, c) => `${this.classNames[c] ?? classNames[c] ?? c} ${v == null ? '–' : `${Math.round(100 * v)}%`}`) : [];
+    this.atLabel.textContent = `Iteration ${iteration}${last != null ? ` of ${last}` : ''} (later ones faded)${values.length ? `: ${values.join(', ')}` : ''}`;
+    this.atLabel.hidden = false;
+    if (Array.isArray(classAccuracy) && iteration >= 1) this.update([{ iteration, class_accuracy: classAccuracy }], { classNames, maxIter });
+    else if (this.rows.length) this._draw();
+  }
+
+  /** Back to the whole run: no column faded. */
+  live() {
+    if (this.at == null) return;
+    this.at = null;
+    this.atLabel.hidden = true;
+    delete this.container.dataset.at;
+    if (this.rows.length) this._draw();
+  }
+
   _start(k, classNames, maxIter) {
     this.classNames = Array.from({ length: k }, (_, c) => classNames[c] ?? String(c));
     this.columns = Math.max(1, Math.min(MAX_COLUMNS, maxIter || 50));
@@ -60,6 +90,7 @@ export class ClassAccuracyStrip {
     this.labels.replaceChildren(...this.classNames.map((n) => el('span', { text: n })));
     this.labels.style.setProperty('--rows', String(k));
     this.canvas.hidden = false;
+    this._say(); // the placeholder gives way to the legend
   }
 
   _column(iteration) {
@@ -78,10 +109,12 @@ export class ClassAccuracyStrip {
     const ctx = dataCanvas(this.canvas, w, k);
     const img = ctx.createImageData(w, k);
     const pal = THEMES[themeName()];
+    const after = this.at == null ? Infinity : Math.floor((this.at - 1) / this.perColumn); // columns past it fade
     for (let c = 0; c < k; c++) {
       for (let x = 0; x < w; x++) {
         const v = this.rows[c][x];
-        const rgb = Number.isNaN(v) ? pal.neutral : mix(pal.paper, pal.positive, v);
+        let rgb = Number.isNaN(v) ? pal.neutral : mix(pal.paper, pal.positive, v);
+        if (x > after) rgb = mix(rgb, pal.paper, 0.8);
         img.data.set([rgb[0], rgb[1], rgb[2], 255], 4 * (c * w + x));
       }
     }

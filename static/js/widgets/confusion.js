@@ -1,10 +1,14 @@
 /**
  * Confusion matrix on the test set as a table: rows true class, columns
- * predicted class, cells shaded by the share of their row.
+ * predicted class, cells shaded by the share of their row. The final one, or
+ * the one of an iteration the timeline rewound to (its caption says which).
  * @module widgets/confusion
  */
 import { THEMES, mix, css } from '../colors.js';
 import { el, themeName } from './canvas.js';
+import { confusionCSV } from './export.js';
+
+const SPLIT_NAMES = { test: 'Test', validation: 'Validation', train: 'Training' };
 
 /**
  * Background for a cell: diagonal cells blue, off-diagonal orange, by share of the row.
@@ -41,14 +45,21 @@ export class ConfusionMatrix {
   /** Show the placeholder. */
   reset() {
     this.matrix = null;
+    this.classNames = [];
+    this.iteration = null;
+    delete this.container.dataset.iteration;
     this.container.replaceChildren(el('p', { class: 'empty', text: 'The confusion matrix on the test set appears when training ends.' }));
   }
 
   /**
-   * @param {{matrix: number[][], classNames: string[], accuracy?: number}} data
+   * @param {{matrix: number[][], classNames: string[], accuracy?: number, split?: string, iteration?: number, last?: number}} data
+   *   `iteration` (of `last`): a rewound matrix; absent for the final one
    */
-  update({ matrix, classNames, accuracy }) {
+  update({ matrix, classNames, accuracy, split = 'test', iteration = null, last = null }) {
     this.matrix = matrix;
+    this.classNames = classNames;
+    this.iteration = iteration;
+    this.container.dataset.iteration = iteration == null ? 'final' : String(iteration);
     const pal = THEMES[themeName()];
     const head = el('tr', {}, [el('th', { scope: 'col', class: 'corner', 'aria-label': 'true class', text: '' }),
       ...classNames.map((n) => el('th', { scope: 'col', text: n }))]);
@@ -62,10 +73,19 @@ export class ConfusionMatrix {
         return td;
       })]);
     });
-    const title = accuracy != null ? `Test accuracy ${(100 * accuracy).toFixed(1)}%` : 'Test set';
-    const about = el('p', { class: 'confusion-about' }, [el('strong', { text: title }), el('span', { class: 'hint', text: 'rows: true class, columns: predicted' })]);
-    const table = el('table', { class: 'confusion', 'aria-label': `Confusion matrix on the test set. ${title}. Rows: true class, columns: predicted class.` },
+    const name = SPLIT_NAMES[split] ?? split;
+    const title = accuracy != null ? `${name} accuracy ${(100 * accuracy).toFixed(1)}%` : `${name} set`;
+    const at = iteration == null ? '' : `at iteration ${iteration}${last != null ? ` of ${last}` : ''}`;
+    const about = el('p', { class: 'confusion-about' }, [el('strong', { text: title }),
+      ...(at ? [el('span', { class: 'confusion-at', 'data-testid': 'confusion-iteration', text: at })] : []),
+      el('span', { class: 'hint', text: 'rows: true class, columns: predicted' })]);
+    const table = el('table', { class: 'confusion', 'aria-label': `Confusion matrix on the ${name.toLowerCase()} set${at ? ` ${at}` : ''}. ${title}. Rows: true class, columns: predicted class.` },
       [el('thead', {}, [head]), el('tbody', {}, rows)]);
     this.container.replaceChildren(about, table);
+  }
+
+  /** What is shown, as CSV (null before there is a matrix). */
+  csv() {
+    return this.matrix ? confusionCSV(this.matrix, this.classNames) : null;
   }
 }

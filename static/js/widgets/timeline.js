@@ -63,7 +63,7 @@ export class Timeline {
     const all = this.kept.length === its.length;
     this.note.textContent = `${this.kept.length} of ${its.length} iterations kept their weights `
       + (all ? `(every one; ${mb(h.bytes)} of the ${mb(h.budget_bytes)} budget). ` : `(every ${h.stride}th beyond the ${mb(h.budget_bytes)} budget, ticks above). `)
-      + 'Drag to rewind every panel; the confusion matrix and the misclassified list are those of the final weights.';
+      + 'Drag to rewind every panel; the misclassified list is that of the final weights.';
     this.showAt(this.kept[this.kept.length - 1]);
     this._drawMarks();
   }
