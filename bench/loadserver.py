@@ -188,10 +188,6 @@ class ServerProcess:
         self.stop()
 
 
-
-
-
-
 def settle(server: ServerProcess, field: str, target: int, timeout: float = 10.0) -> int:
     """Wait (up to ``timeout``) until /proc's ``field`` of the server is at most ``target``."""
     deadline = time.monotonic() + timeout
