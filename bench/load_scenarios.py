@@ -262,7 +262,8 @@ def _http_load(port, n_clients, body, *, total=None, seconds=None, timeout=600.0
 def http_predict(server, scale: Scale) -> Result:
     """POST /api/predict with a saved digits20 model: paced, back to back, whole canvas."""
     result = Result()
-    train_and_save(server.port, "load-digits20", max_iter=scale.student_iters)
+    train_and_save(server.port, "load-digits20", max_iter=scale.student_iters,
+                   timeout=scale.timeout)
     vector = {"model": "load-digits20", "vector": sample_vector(server.port)}
     canvas = {"model": "load-digits20", "image": canvas_drawing()}
     n, secs = scale.paced_clients, scale.paced_seconds
@@ -361,7 +362,8 @@ def kill_worker(server, scale: Scale) -> Result:
         result.notes.append("not run: the development server is one process with no "
                             "supervisor; killed, it stays down.")
         return result
-    train_and_save(server.port, "before-kill", max_iter=scale.student_iters)
+    train_and_save(server.port, "before-kill", max_iter=scale.student_iters,
+                   timeout=scale.timeout)
     vector = sample_vector(server.port)
     old = server.pid()
     client = WsClient(server.port, timeout=scale.timeout)

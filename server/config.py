@@ -29,8 +29,9 @@ DEFAULTS = {
     "MAX_CONCURRENT_TRAININGS": available_cores(),
     "MAX_QUEUED_TRAININGS": 64,
     # Nice steps (Linux) the trainings' threads and the BLAS workers run below the
-    # threads that answer requests, so that a predict or a health check does not wait
-    # behind two trainings holding both cores; 0 = off.
+    # threads that answer requests (at most nice 19: the default is the lowest), so that
+    # a predict or a health check does not wait behind trainings holding both cores;
+    # 0 = off. A training still gets every core nobody else wants.
     "TRAINING_NICE": TRAINING_NICE,
     # Seconds of computing one run may take (pauses and speed delays do not count), so
     # that no run holds a training slot for hours; 0 = no limit.
