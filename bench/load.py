@@ -113,12 +113,15 @@ def run_one(name, kind, scale, workdir: Path):
     if server.proc is not None:
         tracebacks = server.tracebacks()
         result.add("tracebacks in the server's log", str(tracebacks), "0", tracebacks == 0)
-    return result, server.command, time.monotonic() - t0
+    return result, (server.command_env, server.command), time.monotonic() - t0
 
 
-def shown_command(argv) -> str:
-    """The server command with the interpreter, port and temporary paths made generic."""
-    text = " ".join(["python", *argv[1:]] if argv[0] == sys.executable else argv)
+def shown_command(command) -> str:
+    """The server command (its environment assignments first) with the interpreter, port
+    and temporary paths made generic."""
+    env, argv = command
+    text = " ".join([*(f"{k}={v}" for k, v in env.items()),
+                     *(["python", *argv[1:]] if argv[0] == sys.executable else argv)])
     text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
     text = re.sub(r"--port \d+", "--port PORT", text)
     return re.sub(r"--models-dir \S+", "--models-dir TMP/models", text)
@@ -203,6 +206,7 @@ def main(argv=None) -> int:
                 results[(name, kind)] = (result, seconds)
                 commands[kind] = command
                 print(f"[load] {name} on {kind}: {seconds:.0f} s", file=sys.stderr, flush=True)
+    facts.insert(2, ("load average at the end", " ".join(f"{x:.2f}" for x in os.getloadavg())))
     text = render(results, facts, args, commands, started)
     print(text)
     print(f"[load] total {time.monotonic() - t0:.0f} s", file=sys.stderr)
