@@ -304,11 +304,9 @@ def cycles(server, scale: Scale) -> Result:
         disconnect_cycle(server.port, mid_run=i % 2 == 1, timeout=scale.timeout)
         if i in (10, scale.cycles):
             wait_idle(server.port, scale.timeout)
-            # The threads that served the last connection end within a few seconds (a
-            # closing socket's reader gets 2 s to write its close frame): at cycle 10,
-            # wait that long; at the end, up to 10 s for the count to come back.
-            threads = (settle(server, "Threads", 0, 3.0) if i == 10 else
-                       settle(server, "Threads", marks[10][1], 10.0))
+            # The last connection's threads end within 2 s (its close frame's timeout).
+            threads = settle(server, "Threads", marks[10][1] if i > 10 else 0,
+                             3.0 if i == 10 else 10.0)
             marks[i] = (server.status("VmRSS") / 1024, threads)
     wall = time.monotonic() - t0
     (rss10, thr10), (rss_end, thr_end) = marks[10], marks[scale.cycles]
