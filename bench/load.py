@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load_scenarios import FULL, QUICK, SCENARIOS, Result  # noqa: E402
+from load_scenarios import FULL, POOL_FILL, QUICK, SCENARIOS, Result  # noqa: E402
 from loadlib import ROOT  # noqa: E402
 from loadserver import ServerProcess  # noqa: E402
 
@@ -56,7 +56,10 @@ DESCRIPTIONS = {
     "cycles": "{cycles} cycles of: connect, train digits20 (2 TNC iterations), disconnect — odd "
               "cycles right after the first iteration (mid-run), even ones after `done`. "
               "RSS and threads of the serving process (gunicorn's worker) from /proc, with "
-              "the server idle.",
+              "the server idle. Before the cycles {pool} connections train at once: "
+              "gunicorn's request pool grows to the most requests served at once and never "
+              "shrinks (bounded by `--threads`, not a leak), so it is filled first; a count "
+              "is read once it has settled (3 s at cycle 10, up to 10 s at the end).",
     "fuzz": "{frames} frames from `bench/loadfuzz.py`: valid and mutated messages of every "
             "client type in docs/protocol.md, garbage text, binary frames, pings, messages "
             "over the size limit and non-UTF-8 text. Reconnects after each close.",
@@ -110,12 +113,15 @@ def run_one(name, kind, scale, workdir: Path):
     if server.proc is not None:
         tracebacks = server.tracebacks()
         result.add("tracebacks in the server's log", str(tracebacks), "0", tracebacks == 0)
-    return result, server.command, time.monotonic() - t0
+    return result, (server.command_env, server.command), time.monotonic() - t0
 
 
-def shown_command(argv) -> str:
-    """The server command with the interpreter, port and temporary paths made generic."""
-    text = " ".join(["python", *argv[1:]] if argv[0] == sys.executable else argv)
+def shown_command(command) -> str:
+    """The server command (its environment assignments first) with the interpreter, port
+    and temporary paths made generic."""
+    env, argv = command
+    text = " ".join([*(f"{k}={v}" for k, v in env.items()),
+                     *(["python", *argv[1:]] if argv[0] == sys.executable else argv)])
     text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
     text = re.sub(r"--port \d+", "--port PORT", text)
     return re.sub(r"--models-dir \S+", "--models-dir TMP/models", text)
@@ -149,7 +155,7 @@ def render(results, facts, args, commands, started) -> str:
            "students": ", ".join(map(str, scale.students)), "n": scale.socket_clients,
            "secs": scale.socket_seconds, "paced": scale.paced_clients,
            "psecs": scale.paced_seconds, "b2b": scale.b2b_clients, "total": scale.b2b_requests,
-           "cycles": scale.cycles, "frames": scale.fuzz_frames}
+           "cycles": scale.cycles, "frames": scale.fuzz_frames, "pool": POOL_FILL}
     for name in args.scenario:
         lines += ["", f"## {TITLES[name]}", "", DESCRIPTIONS[name].format(**fmt), ""]
         lines += ["| server | figure | measured | target | verdict |",
@@ -200,6 +206,7 @@ def main(argv=None) -> int:
                 results[(name, kind)] = (result, seconds)
                 commands[kind] = command
                 print(f"[load] {name} on {kind}: {seconds:.0f} s", file=sys.stderr, flush=True)
+    facts.insert(2, ("load average at the end", " ".join(f"{x:.2f}" for x in os.getloadavg())))
     text = render(results, facts, args, commands, started)
     print(text)
     print(f"[load] total {time.monotonic() - t0:.0f} s", file=sys.stderr)

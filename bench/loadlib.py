@@ -262,6 +262,25 @@ def disconnect_cycle(port: int, mid_run: bool, max_iter: int = 2, dataset: str =
         client.close()
 
 
+def fill_pool(port: int, n_clients: int = 8, timeout: float = 120.0):
+    """Train on ``n_clients`` connections at once, then once alone, and wait until idle.
+
+    The first training starts threads that stay (BLAS pools), and gunicorn's gthread
+    worker keeps a pool of request threads that grows to the most requests it has
+    served at once (up to ``--threads``) and never shrinks: neither is a leak. After
+    this, the pool holds more threads than one connection at a time needs, so a thread
+    count that grows later is one that something left behind.
+    """
+    clients = [WsClient(port, timeout=timeout) for _ in range(n_clients)]
+    for c in clients:
+        c.send(train_message(dataset="xor", max_iter=2))
+    for c in clients:
+        c.until("done", timeout)
+        c.close()
+    disconnect_cycle(port, mid_run=False, dataset="xor", timeout=timeout)
+    wait_idle(port, timeout)
+
+
 # --------------------------------------------------------------------------- statistics
 
 def percentile(values, q: float):

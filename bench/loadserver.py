@@ -108,12 +108,14 @@ class ServerProcess:
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1",
                     "BACKPROP_LAB_MODELS_DIR": json.dumps(str(self.models_dir))}
         self.env.update({f"BACKPROP_LAB_{k}": json.dumps(v) for k, v in (config or {}).items()})
+        self.command_env = {}  # the document's environment assignments, for display
         if kind == "dev":
             self.command = [python, "-m", "server", "--host", HOST, "--port", str(self.port),
                             "--models-dir", str(self.models_dir)]
         else:
             self.command, extra = documented_gunicorn_command(self.port, python)
             self.env.update(extra)
+            self.command_env = extra
         self.proc = None
         self._log = None
 
@@ -186,10 +188,6 @@ class ServerProcess:
 
     def __exit__(self, *exc):
         self.stop()
-
-
-
-
 
 
 def settle(server: ServerProcess, field: str, target: int, timeout: float = 10.0) -> int:

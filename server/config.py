@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from . import paths
 from .protocol import Limits
-from .threads import available_cores
+from .threads import TRAINING_NICE, available_cores
 
 DEFAULTS = {
     # Where `save` and uploads put models (.npz written by the engine): models/ in a
@@ -28,6 +28,11 @@ DEFAULTS = {
     # One training per core: more would oversubscribe them (16 ms vs 6 ms measured).
     "MAX_CONCURRENT_TRAININGS": available_cores(),
     "MAX_QUEUED_TRAININGS": 64,
+    # Nice steps (Linux) the trainings' threads and the BLAS workers run below the
+    # threads that answer requests (at most nice 19: the default is the lowest), so that
+    # a predict or a health check does not wait behind trainings holding both cores;
+    # 0 = off. A training still gets every core nobody else wants.
+    "TRAINING_NICE": TRAINING_NICE,
     # Seconds of computing one run may take (pauses and speed delays do not count), so
     # that no run holds a training slot for hours; 0 = no limit.
     "MAX_RUN_SECONDS": 1800,

@@ -18,6 +18,7 @@ from server.preprocess import (
     change_stroke_width,
     ink_map,
     preprocess_drawing,
+    resample,
     stroke_width,
 )
 
@@ -227,6 +228,20 @@ def test_area_weights_share_each_output_pixel_between_the_input_pixels_under_it(
     w = area_weights(3, 2, 2 / 3)  # 3 pixels into 2: 1 + 1/2, 1/2 + 1 thirds... in units
     np.testing.assert_allclose(w, [[2 / 3, 1 / 3, 0], [0, 1 / 3, 2 / 3]])
     np.testing.assert_allclose(area_weights(280, 28, 0.1).sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_resampling_one_image_is_the_area_weights_product(seed):
+    # The per-drawing path integrates instead of multiplying matrices: same numbers.
+    rng = np.random.default_rng(seed)
+    h, w = rng.integers(1, 300, 2)
+    out = tuple(int(n) for n in rng.integers(1, 60, 2))
+    scale = tuple(rng.uniform(0.05, 3.0, 2))
+    offset = tuple(rng.uniform(-10, 10, 2))  # ink pushed past either end is dropped
+    image = rng.random((h, w))
+    expected = (area_weights(h, out[0], scale[0], offset[0]) @ image
+                @ area_weights(w, out[1], scale[1], offset[1]).T)
+    np.testing.assert_allclose(resample(image, out, scale, offset), expected, atol=1e-12)
 
 
 def test_area_resize_keeps_the_mean_of_a_whole_frame():

@@ -56,28 +56,10 @@ def test_the_fuzzer_sends_every_client_type_the_protocol_documents():
             "gradient_check"} <= set(types)
 
 
-def warm_up(port, n_clients=4):
-    """Train on ``n_clients`` connections at once, then once alone, and wait until idle.
-
-    The first training starts threads that stay (BLAS pools), and gunicorn's gthread
-    worker keeps a pool of request threads that grows to the most requests it has
-    served at once (up to ``--threads``): neither is a leak, so the baseline is taken
-    after both have reached what the cycles need.
-    """
-    clients = [loadlib.WsClient(port) for _ in range(n_clients)]
-    for c in clients:
-        c.send(loadlib.train_message(dataset="xor", max_iter=2))
-    for c in clients:
-        c.until("done")
-        c.close()
-    loadlib.disconnect_cycle(port, mid_run=False, dataset="xor")
-    loadlib.wait_idle(port)
-
-
 @pytest.mark.parametrize("kind", ["dev", "gunicorn"])
 def test_twenty_disconnect_cycles_leave_no_thread_behind(kind, request):
     server = request.getfixturevalue(f"{kind}_server")
-    warm_up(server.port)
+    loadlib.fill_pool(server.port, n_clients=4)
     baseline = settle(server, "Threads", 0, timeout=1.0)
     for i in range(20):
         loadlib.disconnect_cycle(server.port, mid_run=i % 2 == 0, dataset="xor")

@@ -45,7 +45,8 @@ class Lab:
     def from_config(cls, config):
         from .. import config as cfg
         slots = TrainingSlots(int(config["MAX_CONCURRENT_TRAININGS"]),
-                              int(config["MAX_QUEUED_TRAININGS"]), config["BUSY_POLICY"])
+                              int(config["MAX_QUEUED_TRAININGS"]), config["BUSY_POLICY"],
+                              nice=int(config["TRAINING_NICE"]))
         return cls(cfg.limits(config), slots, config["MODELS_DIR"],
                    int(config["MAX_ACTIVE_RUNS_PER_CONNECTION"]),
                    int(config["MAX_KEPT_RUNS_PER_CONNECTION"]),
