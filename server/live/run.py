@@ -27,6 +27,7 @@ from .history import Kept
 from .kept import FullGradients
 from .memory import release_freed_memory
 from .sharing import Audience
+from .start import start_info, start_model
 
 log = logging.getLogger(__name__)
 
@@ -307,7 +308,11 @@ class Run:
             self.audience.put(started)
 
     def _before_fit(self, X, y, X_val, y_val):
-        """Called between `started` and the fit (a contender streams iteration 0 here)."""
+        """Stream iteration 0: the weights the fit starts from, so every curve starts there."""
+        if self.model.random_state is None:
+            return  # the fit draws weights nobody can know in advance
+        start = start_model(self.model, X.shape[1], self.classes)
+        self._on_iteration(start_info(start, X, y, X_val, y_val))
 
     def _train(self, n_threads):
         X, y, X_val, y_val = self._setup(n_threads)
@@ -378,7 +383,8 @@ class Run:
             reason, message = "error", f"internal error: {exc!r}"
         nothing = dict.fromkeys(protocol.DONE_FIELDS)  # no model to measure: all null
         result = protocol.done(self.id, reason, message, **nothing | {
-            "n_iter": len(self.history), "streaming_time": round(self.streaming_time, 4)})
+            "n_iter": sum(m["iteration"] > 0 for m in self.history),  # iteration 0 is the start
+            "streaming_time": round(self.streaming_time, 4)})
         self._publish(result)
 
     # -- the trained model ----------------------------------------------------

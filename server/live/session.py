@@ -260,7 +260,7 @@ class Session:
     def _predict(self, request):
         run = self.run(request["run_id"])
         if request["iteration"] is None:
-            model, at = run.predictor(), len(run.history)
+            model, at = run.predictor(), run.latest_iteration
         else:
             kept = run.kept(request["iteration"])
             model, at = run.model_of(kept.thetas), kept.iteration
