@@ -438,3 +438,17 @@ def test_iteration_0_is_the_cost_of_the_weights_the_fit_starts_from(session_fact
     assert first["cost"] == pytest.approx(client.of("evaluation")[0]["cost"], rel=1e-9)
     assert first["val_cost"] is not None and 0.0 <= first["train_accuracy"] <= 1.0
     assert done["n_iter"] == 5 and [m["iteration"] for m in session.run().history][:2] == [0, 1]
+
+
+def test_done_carries_the_final_weights_test_cost_and_accuracy(session_factory):
+    session, client = session_factory()
+    train(session, max_iter=15, regularization_parameter=1.0)
+    done = client.wait_for("done")
+    model, ds = session.run().model, load_dataset("xor")
+    # the post's cross-entropy of the sigmoid outputs, without the weight decay
+    h = model.activations(ds.X_test)[-1]                                  # (m, 2)
+    Y = (np.asarray(ds.y_test)[:, None] == model.classes_[None, :]).astype(float)
+    plain = -np.mean(np.sum(Y * np.log(h) + (1 - Y) * np.log(1 - h), axis=1))
+    assert done["test_cost"] == pytest.approx(plain, rel=1e-9)
+    assert done["test_accuracy"] == pytest.approx(model.score(ds.X_test, ds.y_test))
+    assert done["test_cost"] != pytest.approx(done["cost"])  # not the training objective

@@ -21,16 +21,11 @@ from .. import protocol
 from ..network import NeuralNetwork
 from ..threads import Busy, Cancelled
 from .run import Run
-from .start import initial_thetas, scores, start_info
+from .start import initial_thetas, start_info
 
 log = logging.getLogger(__name__)
 
 RACE_IDS = itertools.count(1)
-
-
-def plain_cost(model, X, y) -> float:
-    """Cross-entropy of ``model`` on ``(X, y)`` without weight decay (as `val_cost`)."""
-    return scores(model, X, y)[0]
 
 
 class Contender(Run):
@@ -67,14 +62,9 @@ class Contender(Run):
         """This contender's row of `race_done`."""
         done = self.result or {}
         row = {"run_id": self.id, "optimizer": self.params["optimizer"]}
-        row |= {k: done.get(k) for k in (
+        return row | {k: done.get(k) for k in (
             "reason", "n_iter", "n_fev", "n_fev_equiv", "cpu_time", "elapsed", "cost",
-            "val_cost", "train_accuracy", "val_accuracy", "test_accuracy")}
-        model, ds = self.model, self.dataset
-        row["test_cost"] = None
-        if done.get("reason") != "error" and model is not None and model.thetas is not None:
-            row["test_cost"] = protocol.messages.num(plain_cost(model, ds.X_test, ds.y_test))
-        return row
+            "val_cost", "test_cost", "train_accuracy", "val_accuracy", "test_accuracy")}
 
 
 class Race:

@@ -27,7 +27,7 @@ from .history import Kept
 from .kept import FullGradients
 from .memory import release_freed_memory
 from .sharing import Audience
-from .start import start_info, start_model
+from .start import scores, start_info, start_model
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ class Run:
             self._put_weights(info.iteration, thetas)
         self.streaming_time += time.perf_counter() - start
         with self._cond:
-            if self._stepping:
+            if self._stepping and info.iteration > 0:  # iteration 0 is the start, not a step
                 self._stepping, self._paused = False, True
                 self.state = "paused"
                 self.audience.put(protocol.state(self.id, "paused"))
@@ -342,6 +342,8 @@ class Run:
             reason = "failed"
         y_test = np.asarray(ds.y_test)
         predicted = model.predict(ds.X_test)
+        known = y_test.size and np.isin(y_test, model.classes_).all()  # else no cost to take
+        test_cost = scores(model, ds.X_test, y_test)[0] if known else None
         confusion, pred_i = confusion_matrix(model.classes_, y_test, predicted)
         wrong = np.flatnonzero(predicted != y_test)
         last = self.history[-1] if self.history else {}
@@ -357,6 +359,7 @@ class Run:
             cost=last.get("cost"), val_cost=last.get("val_cost"),
             train_accuracy=float(model.score(X, y)),
             val_accuracy=None if X_val is None else float(model.score(X_val, y_val)),
+            test_cost=protocol.messages.num(test_cost),
             test_accuracy=float(np.mean(predicted == y_test)),
             confusion_matrix=confusion.tolist(),
             misclassified=wrong[:self.lab.max_misclassified].tolist(),

@@ -138,12 +138,15 @@ class Shares:
                 share.timer = None
 
     def close(self, timeout: float = 10.0):
-        """End every share (a server shutting down, a test's end): orphan runs stop."""
+        """End every share (a server shutting down, a test's end): orphan runs stop, and
+        their timers' threads are gone when this returns."""
         with self._lock:
             shares = list(self._by_token.values())
         for share in shares:
             self.end(share, "closed")
         for share in shares:
+            if share.timer is not None and share.timer is not threading.current_thread():
+                share.timer.join(timeout)  # cancelled by end(): it wakes and exits
             if share.run.thread.is_alive() and share.run.audience.controller is None:
                 share.run.thread.join(timeout)
 

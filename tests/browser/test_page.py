@@ -115,7 +115,9 @@ def test_a_short_training_run_moves_the_cost_chart_draws_everything_and_ends(pag
     wait_idle_after_run(page)
     # the readout and the chart catch up on the next animation frames
     expect(page.get_by_test_id("iteration")).to_have_text("5")
-    expect(page.locator("#cost-chart")).to_have_attribute("data-points", "5")
+    # iterations 0 (the initial weights) to 5
+    expect(page.locator("#cost-chart")).to_have_attribute("data-points", "6")
+    expect(page.locator("#cost-chart")).to_have_attribute("data-first-x", "0")
     cost = float(page.get_by_test_id("cost").inner_text())
     assert 0 < cost < 10
     assert chart.evaluate(CANVAS_HASH) != before, "the cost chart did not change"
