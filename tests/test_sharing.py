@@ -165,6 +165,7 @@ def test_an_unclaimed_run_ends_after_the_orphan_time_and_its_tokens_expire(tmp_p
     for t in quick_run:
         t.join(10)
     assert quick.slots.snapshot()["running"] == 0  # the orphan run was stopped
+    assert quick.history.nbytes == 0  # and its kept weights left the server's budget
     timers = [t for t in threading.enumerate() if t.name == "share-class"]
     for t in timers:  # the timer that ended the share returns from it
         t.join(5)
@@ -267,3 +268,19 @@ def test_a_late_follower_gets_the_timeline_and_the_weights_of_an_early_iteration
     for a, b in zip(got["thetas"], teachers["thetas"]):
         np.testing.assert_array_equal(a, b)
     assert [w["iteration"] for w in tc.of("weights") if w.get("request_id") is None][0] == 0
+
+
+def test_claiming_from_an_open_tab_keeps_the_runs_timeline(people):
+    teacher, tc, shared = shared_run(people)  # the first tab stays open
+    tc.wait_for("iteration", count=4)
+    second, sc = people()  # a duplicated tab: same session storage, same control token
+    send(second, type="claim", control_token=shared["control_token"])
+    sc.wait_for("claimed")
+    assert tc.wait_for("share_ended")["reason"] == "claimed"
+    send(second, type="stop", run_id="class")
+    sc.wait_for("done")
+    send(second, type="history", run_id="class", request_id="h")
+    history = sc.wait_for("history", request_id="h")
+    assert history["kept"][0] == 0 and history["kept"] == history["metrics"]["iteration"]
+    send(second, type="weights_at", run_id="class", iteration=0, request_id="w")
+    assert sc.wait_for("weights", request_id="w")["iteration"] == 0

@@ -151,7 +151,8 @@ class Shares:
                 share.run.thread.join(timeout)
 
     def end(self, share: Share, reason: str = "ended"):
-        """Forget the tokens; stop the run if nobody controls it; tell the followers."""
+        """Forget the tokens; tell the followers. A run nobody controls is stopped, and
+        its timeline leaves the server's history budget: nobody can reach it any more."""
         with self._lock:
             if share.ended:
                 return
@@ -162,8 +163,10 @@ class Shares:
             self._by_control.pop(share.control_token, None)
         run = share.run
         log.info("share of run %s ended (%s)", run.id, reason)
-        if run.audience.controller is None and not run.finished:
-            run.stop()
+        if run.audience.controller is None:
+            if not run.finished:
+                run.stop()
+            run.lab.history.release(run.timeline)
         with run.audience.lock:
             watchers = run.audience.followers
             run.audience.followers = ()
