@@ -124,8 +124,8 @@ def test_the_update_is_the_change_from_the_previous_iteration(trained):
     before, previous = explain(ws, 4, sample=SAMPLE, iteration=n - 1)
     # the timeline keeps every iteration of a run this short: n - 1 has n - 2 before it
     assert before["iteration"] == n - 1 and before["update_from"] == n - 2
-    first, at_first = explain(ws, 13, sample=SAMPLE, iteration=1)
-    assert first["iteration"] == 1 and first["update_from"] is None  # none kept before it
+    first, at_first = explain(ws, 13, sample=SAMPLE, iteration=0)
+    assert first["iteration"] == 0 and first["update_from"] is None  # none kept before it
     assert "update" not in at_first
     for u, a, b in zip(now["update"]["thetas"], now["weights"]["thetas"],
                        previous["weights"]["thetas"]):
@@ -149,9 +149,9 @@ def test_a_drawing_without_label_is_explained_against_its_prediction(trained, di
 def test_explain_errors_name_the_field(trained, ws_connect):
     ws, done, _ = trained
     n = done["n_iter"]
-    bad, _ = explain(ws, 7, sample=SAMPLE, iteration=n + 1)  # the timeline keeps 1 to n
+    bad, _ = explain(ws, 7, sample=SAMPLE, iteration=n + 1)  # the timeline keeps 0 to n
     assert bad["code"] == "invalid_field" and bad["field"] == "iteration"
-    assert f"1 to {n}" in bad["message"] and bad["request_id"] == 7
+    assert f"0 to {n}" in bad["message"] and bad["request_id"] == 7
     bad, _ = explain(ws, 8, sample={"split": "test", "index": 10**6})
     assert bad["field"] == "sample.index"
     bad, _ = explain(ws, 9, vector=[0.5, 0.5])
@@ -159,7 +159,7 @@ def test_explain_errors_name_the_field(trained, ws_connect):
     bad, _ = explain(ws, 10)
     assert bad["code"] == "invalid_field"
     bad = ws.request({"type": "predict", "request_id": 11, "run_id": "r", "sample": SAMPLE,
-                      "iteration": 0}, "prediction")
+                      "iteration": n + 5}, "prediction")
     assert bad["type"] == "error" and bad["field"] == "iteration"
     fresh = ws_connect()
     bad = fresh.request({"type": "explain", "request_id": 12, "sample": SAMPLE}, "explanation")

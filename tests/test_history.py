@@ -131,7 +131,7 @@ def test_weights_at_returns_exactly_the_weights_frame_of_that_iteration(session)
     session.receive(json.dumps({"type": "history", "run_id": "r1", "request_id": 1}))
     history = client.wait_for("history")
     metrics = history["metrics"]
-    assert metrics["iteration"] == list(range(1, 13)) and history["kept"] == metrics["iteration"]
+    assert metrics["iteration"] == list(range(0, 13)) and history["kept"] == metrics["iteration"]
     assert history["finished"] and history["stride"] == 1
     assert metrics["cost"] == [m["cost"] for m in session.run("r1").history]
     assert metrics["cpu_time"] == sorted(metrics["cpu_time"])

@@ -46,6 +46,11 @@ def test_error_codes_and_done_reasons_match_the_doc():
     assert reasons - {"type", "done", "run_id", "reason"} == set(protocol.DONE_REASONS)
 
 
+def test_the_done_doc_names_every_field_done_carries():
+    done_section = DOC.split("### `done`")[1].split("###")[0]
+    assert set(protocol.DONE_FIELDS) <= set(re.findall(r'"([a-z_]+)"', done_section))
+
+
 @pytest.mark.parametrize("block", re.findall(r"```json\n(.*?)```", DOC, flags=re.S))
 def test_the_json_examples_are_valid_requests(block):
     msg = json.loads(block)

@@ -59,7 +59,8 @@ def test_done_of_a_failed_run_has_every_documented_field_null(session, monkeypat
     assert set(protocol.DONE_FIELDS) <= set(done)
     metrics = protocol.DONE_FIELDS[1:-1]  # n_fev .. n_misclassified
     assert {k: done[k] for k in metrics} == dict.fromkeys(metrics)
-    assert done["n_iter"] == 0 and done["streaming_time"] == 0
+    # nothing trained; only iteration 0 (the initial weights) was streamed
+    assert done["n_iter"] == 0 and 0 <= done["streaming_time"] < 1
 
 
 @pytest.mark.parametrize(("request_id", "echoed"), [

@@ -68,10 +68,10 @@ def test_a_saved_run_keeps_its_history_and_reopens_as_the_same_run(connect, lab)
     # in Python: the history as arrays
     model = NeuralNetwork.load(lab.models_dir / "xor-run.npz")
     history = model.history_
-    assert history.iteration.tolist() == list(range(1, 26))
+    assert history.iteration.tolist() == list(range(0, 26))
     assert history.cost.tolist() == [m["cost"] for m in run.history]
     assert history.dataset == "xor" and history.settings["max_iter"] == 25
-    assert history.kept.tolist() == list(range(1, 26))
+    assert history.kept.tolist() == list(range(0, 26))
     for got, want in zip(history.weights_at(5), live_weights[5]):
         np.testing.assert_array_equal(got, want)  # the float32 of the weights frame
     assert history.summary["reason"] == done["reason"]

@@ -47,11 +47,11 @@ def test_a_full_training_run_over_the_socket(ws_connect):
 def test_pause_step_resume_stop_and_speed_over_the_socket(ws_connect):
     ws = ws_connect()
     ws.send(toy_train(max_iter=1000, optimizer="gd", delay_ms=30, run_id="r1"))
-    ws.until("iteration")
+    seen = ws.until("iteration")[-1]["iteration"]
     ws.send({"type": "pause", "run_id": "r1"})
     frames = ws.until("state")
     assert frames[-1]["state"] == "paused"
-    last = max([m["iteration"] for m in frames if m["type"] == "iteration"] or [1])
+    last = max([m["iteration"] for m in frames if m["type"] == "iteration"] or [seen])
     # drain what was in flight, then nothing more arrives while paused
     with pytest.raises(websocket.WebSocketTimeoutException):
         while True:

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 
+import numpy as np
 import pytest
 from test_training import FakeClient, make_lab, train
 
@@ -84,7 +85,7 @@ def test_followers_see_the_run_live_and_a_late_one_gets_the_history(people):
         seen = numbers(client)
         assert seen == sorted(set(seen)) and seen[-1] == done["n_iter"]  # no repeats
     caught = numbers(lc)
-    assert caught[:len(caught) // 2] == list(range(1, len(caught) // 2 + 1))  # history, no gap
+    assert caught[:len(caught) // 2] == list(range(0, len(caught) // 2))  # history from 0, no gap
     assert lc.of("weights") and lc.of("started")[0]["layer_sizes"] == [2, 4, 2]
     late.close()
     assert tc.wait_for("followers", count=3)["count"] == 1
@@ -164,7 +165,11 @@ def test_an_unclaimed_run_ends_after_the_orphan_time_and_its_tokens_expire(tmp_p
     for t in quick_run:
         t.join(10)
     assert quick.slots.snapshot()["running"] == 0  # the orphan run was stopped
-    assert not [t for t in threading.enumerate() if t.name.startswith("share-")]
+    assert quick.history.nbytes == 0  # and its kept weights left the server's budget
+    timers = [t for t in threading.enumerate() if t.name == "share-class"]
+    for t in timers:  # the timer that ended the share returns from it
+        t.join(5)
+    assert not [t for t in timers if t.is_alive()]
 
 
 class BlockedClient(FakeClient):
@@ -234,3 +239,48 @@ def test_reach_says_loopback_only_and_finds_a_lan_address_without_traffic():
 def test_the_follow_route_serves_the_page(client):
     assert b'src="/static/js/main.js"' in client.get("/follow/abcDEF_12-x").data
     assert client.get("/follow/bad.token").status_code == 404
+
+
+@pytest.mark.parametrize("when", ["mid-run", "after the end"])
+def test_a_late_follower_gets_the_timeline_and_the_weights_of_an_early_iteration(people, when):
+    teacher, tc = people()
+    train(teacher, run_id="class", max_iter=30 if when == "after the end" else 400,
+          optimizer="gd", delay_ms=0 if when == "after the end" else 15,
+          weights_interval_ms=10_000)  # live: only the first and the final weights frames
+    tc.wait_for("iteration", count=5)
+    send(teacher, type="share", run_id="class")
+    token = tc.wait_for("shared")["token"]
+    if when == "after the end":
+        tc.wait_for("done")
+    send(teacher, type="weights_at", run_id="class", iteration=2, request_id="t")
+    teachers = tc.wait_for("weights", request_id="t")
+    student, sc = people()
+    send(student, type="follow", token=token)
+    sc.wait_for("catchup")
+    send(student, type="history", run_id="class", request_id="h")
+    history = sc.wait_for("history", request_id="h")
+    assert history["kept"][:3] == [0, 1, 2] and history["metrics"]["iteration"][:3] == [0, 1, 2]
+    assert history["finished"] is (when == "after the end")
+    # the weights of iteration 2, which no live frame carried: the timeline's, as the teacher's
+    send(student, type="weights_at", run_id="class", iteration=2, request_id="w")
+    got = sc.wait_for("weights", request_id="w")
+    assert got["iteration"] == 2 and got["probe_activations"] is not None
+    for a, b in zip(got["thetas"], teachers["thetas"]):
+        np.testing.assert_array_equal(a, b)
+    assert [w["iteration"] for w in tc.of("weights") if w.get("request_id") is None][0] == 0
+
+
+def test_claiming_from_an_open_tab_keeps_the_runs_timeline(people):
+    teacher, tc, shared = shared_run(people)  # the first tab stays open
+    tc.wait_for("iteration", count=4)
+    second, sc = people()  # a duplicated tab: same session storage, same control token
+    send(second, type="claim", control_token=shared["control_token"])
+    sc.wait_for("claimed")
+    assert tc.wait_for("share_ended")["reason"] == "claimed"
+    send(second, type="stop", run_id="class")
+    sc.wait_for("done")
+    send(second, type="history", run_id="class", request_id="h")
+    history = sc.wait_for("history", request_id="h")
+    assert history["kept"][0] == 0 and history["kept"] == history["metrics"]["iteration"]
+    send(second, type="weights_at", run_id="class", iteration=0, request_id="w")
+    assert sc.wait_for("weights", request_id="w")["iteration"] == 0

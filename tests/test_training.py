@@ -107,7 +107,8 @@ def test_a_full_run_streams_increasing_iterations_and_ends_with_done(session_fac
     assert n_iter > 10 and done["reason"] in ("max_iter", "converged")
     assert numbers == sorted(set(numbers)) and numbers[-1] == n_iter  # may coalesce
     history = session.run().history
-    assert [m["iteration"] for m in history] == list(range(1, n_iter + 1))  # for replay
+    # for replay, from iteration 0: the initial weights, before the optimizer's first step
+    assert [m["iteration"] for m in history] == list(range(0, n_iter + 1))
     costs = [m["cost"] for m in history]
     assert all(b <= a + 1e-12 for a, b in zip(costs, costs[1:]))  # TNC never goes uphill
     assert costs[-1] < costs[0]
@@ -139,7 +140,7 @@ def test_weights_frames_are_throttled(session_factory):
     done = client.wait_for("done")
     weights = client.of("weights")
     assert done["n_iter"] > 2
-    assert [w["iteration"] for w in weights] == [1, done["n_iter"]]  # first, then final
+    assert [w["iteration"] for w in weights] == [0, done["n_iter"]]  # the start, then final
 
 
 def test_pause_step_resume_and_speed(session_factory):
@@ -425,3 +426,29 @@ def test_a_failure_inside_the_engine_ends_with_done_error_and_the_session_lives_
     monkeypatch.undo()
     train(session, max_iter=3)  # the same connection trains again
     assert client.wait_for("done", 2)["reason"] in ("max_iter", "converged")
+
+
+def test_iteration_0_is_the_cost_of_the_weights_the_fit_starts_from(session_factory):
+    session, client = session_factory()
+    train(session, max_iter=5, evaluation_interval_ms=0, weights_interval_ms=0)
+    done = client.wait_for("done")
+    first = client.of("iteration")[0]
+    assert first["iteration"] == 0 and first["n_fev"] == 0
+    # the optimizer's first evaluation is at its starting point: the same cost
+    assert first["cost"] == pytest.approx(client.of("evaluation")[0]["cost"], rel=1e-9)
+    assert first["val_cost"] is not None and 0.0 <= first["train_accuracy"] <= 1.0
+    assert done["n_iter"] == 5 and [m["iteration"] for m in session.run().history][:2] == [0, 1]
+
+
+def test_done_carries_the_final_weights_test_cost_and_accuracy(session_factory):
+    session, client = session_factory()
+    train(session, max_iter=15, regularization_parameter=1.0)
+    done = client.wait_for("done")
+    model, ds = session.run().model, load_dataset("xor")
+    # the post's cross-entropy of the sigmoid outputs, without the weight decay
+    h = model.activations(ds.X_test)[-1]                                  # (m, 2)
+    Y = (np.asarray(ds.y_test)[:, None] == model.classes_[None, :]).astype(float)
+    plain = -np.mean(np.sum(Y * np.log(h) + (1 - Y) * np.log(1 - h), axis=1))
+    assert done["test_cost"] == pytest.approx(plain, rel=1e-9)
+    assert done["test_accuracy"] == pytest.approx(model.score(ds.X_test, ds.y_test))
+    assert done["test_cost"] != pytest.approx(done["cost"])  # not the training objective

@@ -5,7 +5,8 @@
 
 `shoot` starts the app on a free loopback port, opens it in Debian's Chromium at
 1280x720 and saves full-page PNGs of: idle, a finished digits20 run (fixed seed),
-the xor decision boundary, a drawing read by a trained network, and the dark theme.
+the xor decision boundary, a drawing read by a trained network, the dark theme, and
+finished digits20 and spiral runs in presenter mode (look at their -viewport.png).
 `diff` prints, per image, how many pixels differ (any channel by more than 16) and
 the bounding box of the differences. Used to check that a refactor of the page
 changes nothing visible.
@@ -41,12 +42,13 @@ def serve():
 def open_page(page, url, query=""):
     page.goto(f"{url}/?{query}")
     page.locator("#samples .thumb").first.wait_for(state="visible", timeout=15_000)
-    page.wait_for_function("document.documentElement.dataset.warm === 'true'", timeout=15_000)
+    # a function, not a bare expression: the page's CSP refuses Playwright's eval of a string
+    page.wait_for_function("() => document.documentElement.dataset.warm === 'true'", timeout=15_000)
 
 
 def train(page):
     page.get_by_role("button", name=re.compile("^Train")).click()
-    finished = "document.querySelector('#status').textContent.startsWith('Finished')"
+    finished = "() => document.querySelector('#status').textContent.startsWith('Finished')"
     page.wait_for_function(finished, timeout=60_000)
     page.wait_for_timeout(1500)  # the end-of-run frames (confusion, gallery thumbnails)
 
@@ -84,6 +86,8 @@ def shoot(out: Path):
                 ("05-dark-optdigits",
                  "dataset=optdigits&hidden_layers=12,6&regularization_parameter=0.5"
                  "&optimizer=L-BFGS-B&max_iter=7&random_state=42&delay_ms=100&theme=dark", None),
+                ("06-presenter-digits", "presenter=1&max_iter=5&random_state=3", train),
+                ("07-presenter-spiral", "presenter=1&dataset=spiral&delay_ms=0", train),
             ]
             for name, query, action in states:
                 page = browser.new_page(viewport={"width": 1280, "height": 720})

@@ -13,38 +13,19 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import threading
 
 import numpy as np
 
 from .. import protocol
-from ..core.maths import cost_only, layer_table, one_hot, pack, unpack
-from ..core.optimizers import IterationInfo, accuracies
 from ..network import NeuralNetwork
 from ..threads import Busy, Cancelled
 from .run import Run
+from .start import initial_thetas, start_info
 
 log = logging.getLogger(__name__)
 
 RACE_IDS = itertools.count(1)
-
-
-def scores(model, X, y) -> tuple[float, float, np.ndarray]:
-    """``(cost without weight decay (as `val_cost`), accuracy, per class (p,))`` on ``(X, y)``."""
-    index = np.searchsorted(model.classes_, np.asarray(y))
-    p = model.classes_.size
-    cost, output = cost_only(pack(model.thetas), layer_table(model.layer_sizes),
-                             np.asarray(X, dtype=np.float64), one_hot(index, p), 0.0,
-                             model.activation)
-    accuracy, per_class = accuracies(output, index,
-                                     np.bincount(index, minlength=p).astype(np.float64))
-    return float(cost), accuracy, per_class
-
-
-def plain_cost(model, X, y) -> float:
-    """Cross-entropy of ``model`` on ``(X, y)`` without weight decay (as `val_cost`)."""
-    return scores(model, X, y)[0]
 
 
 class Contender(Run):
@@ -71,18 +52,7 @@ class Contender(Run):
 
     def _before_fit(self, X, y, X_val, y_val):
         """Stream iteration 0: the shared initial weights and their cost."""
-        model = self.model
-        cost, grads = model.cost_gradient(X, y)
-        grad_norms = tuple(math.sqrt(float(np.sum(g * g))) for g in grads)
-        _, accuracy, per_class = scores(model, X, y)
-        val_cost = val_accuracy = val_per_class = None
-        if X_val is not None:
-            val_cost, val_accuracy, val_per_class = scores(model, X_val, y_val)
-        info = IterationInfo(0, 0, cost, math.sqrt(sum(n * n for n in grad_norms)), 0.0,
-                             accuracy, val_cost, val_accuracy, per_class, val_per_class,
-                             grad_norms, _flat=pack(model.thetas),
-                             _table=layer_table(model.layer_sizes))
-        self._on_iteration(info)
+        self._on_iteration(start_info(self.model, X, y, X_val, y_val))
 
     def _setup(self, n_threads):
         self.n_features = self.lab.dataset(self.params["dataset"]).X_test.shape[1]
@@ -92,14 +62,9 @@ class Contender(Run):
         """This contender's row of `race_done`."""
         done = self.result or {}
         row = {"run_id": self.id, "optimizer": self.params["optimizer"]}
-        row |= {k: done.get(k) for k in (
+        return row | {k: done.get(k) for k in (
             "reason", "n_iter", "n_fev", "n_fev_equiv", "cpu_time", "elapsed", "cost",
-            "val_cost", "train_accuracy", "val_accuracy", "test_accuracy")}
-        model, ds = self.model, self.dataset
-        row["test_cost"] = None
-        if done.get("reason") != "error" and model is not None and model.thetas is not None:
-            row["test_cost"] = protocol.messages.num(plain_cost(model, ds.X_test, ds.y_test))
-        return row
+            "val_cost", "test_cost", "train_accuracy", "val_accuracy", "test_accuracy")}
 
 
 class Race:
@@ -122,10 +87,7 @@ class Race:
         """The race's initial weights, drawn once from ``random_state`` as ``fit`` draws them."""
         with self._lock:
             if self._initial is None:
-                sizes = (n_features, *model._validated_params(), classes.size)
-                rng = np.random.default_rng(model.random_state)
-                flat = model._initial_flat(sizes, rng)  # the engine's own initialisation
-                self._initial = [t.copy() for t in unpack(flat, layer_table(sizes))]
+                self._initial = initial_thetas(model, n_features, classes)
             return self._initial
 
     def stop(self):

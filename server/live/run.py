@@ -27,6 +27,7 @@ from .history import Kept
 from .kept import FullGradients
 from .memory import release_freed_memory
 from .sharing import Audience
+from .start import scores, start_info, start_model
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +208,7 @@ class Run:
             self._put_weights(info.iteration, thetas)
         self.streaming_time += time.perf_counter() - start
         with self._cond:
-            if self._stepping:
+            if self._stepping and info.iteration > 0:  # iteration 0 is the start, not a step
                 self._stepping, self._paused = False, True
                 self.state = "paused"
                 self.audience.put(protocol.state(self.id, "paused"))
@@ -307,7 +308,11 @@ class Run:
             self.audience.put(started)
 
     def _before_fit(self, X, y, X_val, y_val):
-        """Called between `started` and the fit (a contender streams iteration 0 here)."""
+        """Stream iteration 0: the weights the fit starts from, so every curve starts there."""
+        if self.model.random_state is None:
+            return  # the fit draws weights nobody can know in advance
+        start = start_model(self.model, X.shape[1], self.classes)
+        self._on_iteration(start_info(start, X, y, X_val, y_val))
 
     def _train(self, n_threads):
         X, y, X_val, y_val = self._setup(n_threads)
@@ -337,6 +342,8 @@ class Run:
             reason = "failed"
         y_test = np.asarray(ds.y_test)
         predicted = model.predict(ds.X_test)
+        known = y_test.size and np.isin(y_test, model.classes_).all()  # else no cost to take
+        test_cost = scores(model, ds.X_test, y_test)[0] if known else None
         confusion, pred_i = confusion_matrix(model.classes_, y_test, predicted)
         wrong = np.flatnonzero(predicted != y_test)
         last = self.history[-1] if self.history else {}
@@ -352,6 +359,7 @@ class Run:
             cost=last.get("cost"), val_cost=last.get("val_cost"),
             train_accuracy=float(model.score(X, y)),
             val_accuracy=None if X_val is None else float(model.score(X_val, y_val)),
+            test_cost=protocol.messages.num(test_cost),
             test_accuracy=float(np.mean(predicted == y_test)),
             confusion_matrix=confusion.tolist(),
             misclassified=wrong[:self.lab.max_misclassified].tolist(),
@@ -378,7 +386,8 @@ class Run:
             reason, message = "error", f"internal error: {exc!r}"
         nothing = dict.fromkeys(protocol.DONE_FIELDS)  # no model to measure: all null
         result = protocol.done(self.id, reason, message, **nothing | {
-            "n_iter": len(self.history), "streaming_time": round(self.streaming_time, 4)})
+            "n_iter": sum(m["iteration"] > 0 for m in self.history),  # iteration 0 is the start
+            "streaming_time": round(self.streaming_time, 4)})
         self._publish(result)
 
     # -- the trained model ----------------------------------------------------

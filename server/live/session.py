@@ -154,11 +154,13 @@ class Session:
         if controller is not None:
             controller.put(protocol.followers(run.id, len(run.audience.followers)))
 
-    def forget(self, run: Run):
+    def forget(self, run: Run, release=True):
+        """Drop ``run`` from this connection; its timeline too unless another keeps the run."""
         with self._lock:
             if self.runs.get(run.id) is run:
                 del self.runs[run.id]
-        self.lab.history.release(run.timeline)
+        if release:
+            self.lab.history.release(run.timeline)
 
     def run_finished(self, run: Run):
         """Keep at most max_kept_runs finished runs: drop the oldest."""
@@ -260,7 +262,7 @@ class Session:
     def _predict(self, request):
         run = self.run(request["run_id"])
         if request["iteration"] is None:
-            model, at = run.predictor(), len(run.history)
+            model, at = run.predictor(), run.latest_iteration
         else:
             kept = run.kept(request["iteration"])
             model, at = run.model_of(kept.thetas), kept.iteration
@@ -336,7 +338,7 @@ class Session:
         with run.audience.lock:
             before = run.audience.controller
             if before is not None and before is not self:
-                before.forget(run)  # another tab held it: this one takes over
+                before.forget(run, release=False)  # another tab held it: this one takes over
                 before.put(protocol.share_ended(run.id, share.token, "claimed"))
             if run.audience.remove(self):
                 self.unfollow(run)

@@ -138,17 +138,21 @@ class Shares:
                 share.timer = None
 
     def close(self, timeout: float = 10.0):
-        """End every share (a server shutting down, a test's end): orphan runs stop."""
+        """End every share (a server shutting down, a test's end): orphan runs stop, and
+        their timers' threads are gone when this returns."""
         with self._lock:
             shares = list(self._by_token.values())
         for share in shares:
             self.end(share, "closed")
         for share in shares:
+            if share.timer is not None and share.timer is not threading.current_thread():
+                share.timer.join(timeout)  # cancelled by end(): it wakes and exits
             if share.run.thread.is_alive() and share.run.audience.controller is None:
                 share.run.thread.join(timeout)
 
     def end(self, share: Share, reason: str = "ended"):
-        """Forget the tokens; stop the run if nobody controls it; tell the followers."""
+        """Forget the tokens; tell the followers. A run nobody controls is stopped, and
+        its timeline leaves the server's history budget: nobody can reach it any more."""
         with self._lock:
             if share.ended:
                 return
@@ -159,8 +163,10 @@ class Shares:
             self._by_control.pop(share.control_token, None)
         run = share.run
         log.info("share of run %s ended (%s)", run.id, reason)
-        if run.audience.controller is None and not run.finished:
-            run.stop()
+        if run.audience.controller is None:
+            if not run.finished:
+                run.stop()
+            run.lab.history.release(run.timeline)
         with run.audience.lock:
             watchers = run.audience.followers
             run.audience.followers = ()

@@ -20,10 +20,10 @@ PROTOCOL_VERSION = 1
 RUN_STATES = ("queued", "running", "paused", "stopping")
 DONE_REASONS = ("max_iter", "converged", "stopped", "max_fun", "failed", "diverged", "error")
 # Every `done` carries all of these; a run that trained nothing has them null.
-DONE_FIELDS = ("n_iter", "n_fev", "elapsed", "cost", "val_cost", "train_accuracy",
-               "val_accuracy", "test_accuracy", "confusion_matrix", "misclassified",
-               "misclassified_predicted", "n_misclassified", "cpu_time", "n_fev_equiv",
-               "streaming_time")
+DONE_FIELDS = ("n_iter", "n_fev", "elapsed", "cost", "val_cost", "test_cost",
+               "train_accuracy", "val_accuracy", "test_accuracy", "confusion_matrix",
+               "misclassified", "misclassified_predicted", "n_misclassified", "cpu_time",
+               "n_fev_equiv", "streaming_time")
 
 
 def rounded(a, decimals=5) -> list:

@@ -293,12 +293,14 @@ export class Lab {
     this.send({ type: 'save', run_id: this.run.id, name: name || this.modelName() });
   }
 
-  clearRunWidgets() {
+  /** Empty every panel of the last run. @param {{runStarting?: boolean}} [options] a run's points follow soon */
+  clearRunWidgets({ runStarting = false } = {}) {
     const w = this.w;
+    const charts = { pointsSoon: runStarting }; // their first points rescale them: no rebuild in the run's first frames
     this.replay?.clear();
     this.scheduler.clear();
     this.painter.clear();
-    w.costChart.reset(); w.accChart.reset();
+    w.costChart.reset(charts); w.accChart.reset(charts);
     w.network.clear(); w.heatmaps.reset(); w.hidden.reset(); w.confusion.reset(); w.misStrip.reset();
     w.unitMaps.reset(); w.classStrip.reset(); w.score.reset(); w.tools.reset();
     if (!this.info().image_shape) { // the boundary panel is shown for 2-D data only
@@ -307,12 +309,12 @@ export class Lab {
     }
     w.prediction.clearAnswer();
     w.status.reset();
-    w.gradNorms.reset();
+    w.gradNorms.reset(charts);
     this.backprop?.reset();
   }
 
   startRun(id) {
-    this.clearRunWidgets();
+    this.clearRunWidgets({ runStarting: true });
     this.run = { id, state: 'queued', thetas: null, lastIteration: null, probe: { indices: [] }, dataset: this.info() };
     this.follow?.runChanged(id);
     this.setRunState('queued');

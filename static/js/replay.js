@@ -45,7 +45,7 @@ export class Replay {
     const msg = lab.store.settings.trainMessage(settings, { type: 'race', optimizers, race_id: `race-${Date.now().toString(36)}`, ...(probe.length ? { probe } : {}) });
     delete msg.optimizer;
     delete msg.run_id;
-    lab.clearRunWidgets(); // also leaves the previous race's view
+    lab.clearRunWidgets({ runStarting: true }); // also leaves the previous race's view
     lab.run = null;
     this.race = { id: msg.race_id, contenders: [], runs: new Map(), pending: new Map() };
     this.w.raceControls.setNote('');

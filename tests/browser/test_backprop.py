@@ -15,6 +15,7 @@ import struct
 import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
+from screens import overlaps
 from test_page import CANVAS_HASH, button, open_page, wait_idle_after_run
 
 from server.datasets import load_dataset, train_validation_split
@@ -118,8 +119,23 @@ def test_the_page_gets_the_engines_delta_and_gradients_for_test_sample_0(page, l
     assert f"{mine.delta[-1][0]:.3f}" in shown
 
 
-def test_the_phase_stepper_recolours_the_diagram_in_each_phase(page, live_server, watch, screenshots):
-    train(page, live_server, "max_iter=3")
+def assert_phase_texts_fit(page, where):
+    """Every text the phase canvas wrote is inside it, none over another (the legend
+    band's sentences wrap at its right edge)."""
+    canvas = page.locator("#network canvas.net-phase")
+    width, height = canvas.evaluate("c => [c.clientWidth, c.clientHeight]")
+    boxes = json.loads(canvas.get_attribute("data-text-boxes") or "[]")
+    assert boxes, f"{where}: the phase canvas exposes its texts"
+    for i, a in enumerate(boxes):
+        assert a["x"] >= 0 and a["x"] + a["w"] <= width + 1, f"{where}: {a} cut at the edge ({width} px)"
+        assert a["y"] >= 0 and a["y"] + a["h"] <= height + 1, f"{where}: {a} cut ({height} px high)"
+        for b in boxes[i + 1:]:
+            assert not overlaps(a, b), f"{where}: {a['text']!r} and {b['text']!r} overlap"
+
+
+@pytest.mark.parametrize("query", ["", "presenter=1"])
+def test_the_phase_stepper_recolours_the_diagram_in_each_phase(page, live_server, watch, screenshots, query):
+    train(page, live_server, f"max_iter=3&{query}")
     live = page.locator("#network canvas.net-units").evaluate(CANVAS_HASH)
     seen = {"live": live}
     for k, name in enumerate(PHASES, 1):
@@ -127,8 +143,9 @@ def test_the_phase_stepper_recolours_the_diagram_in_each_phase(page, live_server
         expect(page.locator("#network")).to_have_attribute("data-phase", name.lower(), timeout=10_000)
         page.wait_for_timeout(600)  # the gradient frames of the Update phase
         seen[name] = page.locator("#network canvas.net-phase").evaluate(CANVAS_HASH)
+        assert_phase_texts_fit(page, f"{name} {query}")
         page.locator("#h-net").scroll_into_view_if_needed()
-        page.screenshot(path=screenshots / f"09-phase-{k}-{name.lower()}.png")
+        page.screenshot(path=screenshots / f"09-phase-{k}-{name.lower()}{'-presenter' if query else ''}.png")
     assert len(set(seen.values())) == len(seen), seen
     button(page, "Live").click()
     expect(page.locator("#network canvas.net-phase")).to_be_hidden()

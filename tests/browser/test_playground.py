@@ -186,7 +186,7 @@ def test_per_class_accuracy_strip_renders_for_digits(page, live_server, watch):
     strip = page.locator("#class-strip")
     button(page, "Train").click()
     expect(page.get_by_test_id("run-state")).to_have_text("idle", timeout=60_000)
-    expect(strip).to_have_attribute("data-columns", "4", timeout=5_000)
+    expect(strip).to_have_attribute("data-columns", "5", timeout=5_000)  # iterations 0 to 4
     canvas = strip.locator("canvas")
     stats = canvas.evaluate(CANVAS_STATS)
     assert stats["h"] == 10 and stats["colours"] > 3, stats  # a row per digit

@@ -4,6 +4,7 @@ the room, dark enough for a projector, with the scores and the shortcuts."""
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import parse_qs, urlparse
 
@@ -43,6 +44,9 @@ def assert_readable_first_screen(page):
 
 
 def test_presenter_mode_holds_the_diagram_cost_curve_and_pad_in_large_type(page, live_server, watch, screenshots):
+    got = []
+    page.on("websocket", lambda ws: ws.on(
+        "framereceived", lambda p: isinstance(p, str) and got.append(json.loads(p))))
     start_and_pause(page, live_server, "")
     for what in ("#network", "#cost-chart", "#drawpad canvas", "#scoreboard", "#prediction"):
         assert in_viewport(box(page.locator(what)), W, H), f"{what} is not on the first screen"
@@ -58,7 +62,13 @@ def test_presenter_mode_holds_the_diagram_cost_curve_and_pad_in_large_type(page,
     page.screenshot(path=screenshots / "11-presenter-digits.png")
     button(page, "Stop").click()
     wait_idle_after_run(page)
-    expect(page.locator("#scoreboard [data-score=test-acc]")).to_have_text(re.compile(r"%$"))
+    # the end: the final weights' test cost and accuracy, from `done`
+    done = next(m for m in got if m["type"] == "done")
+    assert done["test_cost"] > 0
+    expect(page.locator("#scoreboard [data-score=test-cost]")).to_have_text(
+        page.evaluate("(c) => c.toPrecision(4)", done["test_cost"]))
+    expect(page.locator("#scoreboard [data-score=test-acc]")).to_have_text(
+        page.evaluate("(a) => `${(100 * a).toFixed(1)}%`", done["test_accuracy"]))
 
 
 def test_presenter_mode_shows_the_boundary_for_2d_data(page, live_server, watch, screenshots):

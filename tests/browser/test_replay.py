@@ -151,8 +151,8 @@ def test_the_timeline_rewinds_the_diagram_and_the_heatmaps_to_what_iteration_5_s
 
     slider = page.locator("#timeline-slider")
     kept = page.evaluate("() => document.querySelector('#timeline-note').textContent")
-    assert kept.startswith("8 of 8 iterations kept"), kept
-    slider.fill("4")  # the kept iterations are 1…8: the fifth is iteration 5
+    assert kept.startswith("9 of 9 iterations (0 to 8) kept"), kept
+    slider.fill("5")  # the kept iterations are 0…8: the sixth is iteration 5
     expect(page.locator("#timeline-label")).to_have_text("iteration 5 of 8")
     expect(page.get_by_test_id("iteration")).to_have_text("5", timeout=5_000)
     rewound = settled(page)
@@ -162,7 +162,16 @@ def test_the_timeline_rewinds_the_diagram_and_the_heatmaps_to_what_iteration_5_s
     scroll_to_charts(page)
     page.screenshot(path=screenshots / "13-timeline.png")
 
-    # playing back ends at the last iteration
+    # the timeline reaches back to iteration 0, the initial weights, where the curves start
+    slider.fill("0")
+    expect(page.locator("#timeline-label")).to_have_text("iteration 0 of 8")
+    expect(page.get_by_test_id("iteration")).to_have_text("0", timeout=5_000)
+    start = download_csv(page, "#h-cost")[0]
+    assert start["iteration"] == "0"
+    assert float(page.get_by_test_id("cost").inner_text()) == pytest.approx(float(start["training"]), rel=1e-3)
+    assert settled(page)[1] != rewound[1]  # the initial weights are not iteration 5's
+
+    # playing back (from iteration 0) ends at the last iteration
     page.locator("#timeline-speed").select_option("20")
     page.locator("#timeline-play").click()
     expect(page.locator("#timeline-label")).to_have_text("iteration 8 of 8", timeout=15_000)
@@ -277,7 +286,7 @@ def test_a_saved_run_reopens_after_a_reload_with_its_cost_prediction_and_curve(p
     button(page, "Train").click()
     expect(page.get_by_test_id("run-state")).not_to_have_text("idle", timeout=5_000)
     wait_idle_after_run(page)
-    expect(page.locator("#cost-chart")).to_have_attribute("data-points", "5")
+    expect(page.locator("#cost-chart")).to_have_attribute("data-points", "6")  # iterations 0 to 5
     cost = page.get_by_test_id("cost").inner_text()
     curve = download_csv(page, "#h-cost")
     page.locator("#samples .thumb").first.click()
@@ -293,7 +302,7 @@ def test_a_saved_run_reopens_after_a_reload_with_its_cost_prediction_and_curve(p
     item.get_by_role("button", name="Open replay-run").click()
     expect(page.locator("#status")).to_contain_text("Finished", timeout=15_000)
     expect(page.get_by_test_id("cost")).to_have_text(cost)
-    expect(page.locator("#cost-chart")).to_have_attribute("data-points", "5")
+    expect(page.locator("#cost-chart")).to_have_attribute("data-points", "6")
     again = download_csv(page, "#h-cost")
     assert [r["iteration"] for r in again] == [r["iteration"] for r in curve]
     for a, b in zip(again, curve):

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 from screens import box, diagram_labels, in_viewport, overlapping_texts, overlaps, texts
 from test_page import CANVAS_HASH, button, open_page, wait_idle_after_run
+from test_replay import download_csv
 
 pytestmark = pytest.mark.browser
 
@@ -127,30 +128,26 @@ def test_the_focus_stays_on_the_train_button_after_train(page, live_server, watc
 
 
 def test_iteration_0_is_plotted_and_the_legend_shows_the_newest_values(page, live_server, watch):
-    """The server sends no iteration 0 yet (see docs): this stands in for it, sending
-    the initial weights' scores before iteration 1, and checks the page plots them."""
-    sent = {"zero": False}
-
-    def relay(ws):
-        server = ws.connect_to_server()
-
-        def from_server(message):
-            if isinstance(message, str) and not sent["zero"]:
-                m = json.loads(message)
-                if m.get("type") == "iteration" and m.get("iteration") == 1:
-                    sent["zero"] = True
-                    ws.send(json.dumps({**m, "iteration": 0, "n_fev": 1, "cost": 7.04, "val_cost": 7.1}))
-            ws.send(message)
-
-        server.on_message(from_server)
-
-    page.route_web_socket(re.compile(r"/ws$"), relay)
-    open_page(page, live_server, "max_iter=4")
+    """The server's iteration 0 (the initial weights, before the optimizer's first step)
+    is the first readout and the first point of the cost curve."""
+    got = []
+    page.on("websocket", lambda ws: ws.on(
+        "framereceived", lambda p: isinstance(p, str) and got.append(json.loads(p))))
+    open_page(page, live_server, "max_iter=4&delay_ms=2000")  # 2 s on each iteration
     button(page, "Train").click()
-    wait_idle_after_run(page)
+    cost = page.get_by_test_id("cost")
+    expect(cost).not_to_have_text("–", timeout=15_000)
+    shown = (page.get_by_test_id("iteration").inner_text(), cost.inner_text())
+    first = next(m for m in got if m["type"] == "iteration")
+    assert first["iteration"] == 0 and first["n_fev"] == 0
+    assert shown == ("0", page.evaluate("(c) => c.toPrecision(4)", first["cost"])), shown
+    wait_idle_after_run(page, timeout=60_000)
     chart = page.locator("#cost-chart")
-    expect(chart).to_have_attribute("data-points", "5")
+    expect(chart).to_have_attribute("data-points", "5")  # iterations 0 to 4
     assert chart.get_attribute("data-first-x") == "0"
+    start = download_csv(page, "#h-cost")[0]
+    assert (start["iteration"], float(start["training"])) == ("0", first["cost"])
+    assert float(start["validation"]) == first["val_cost"]
     # no hover: the legend shows the newest iteration and its values, not "–"
     legend = chart.locator(".u-legend")
     expect(legend).to_contain_text("4 (")

@@ -4,6 +4,9 @@
  */
 import uPlot from '../../vendor/uplot-1.6.32/uPlot.esm.js';
 
+/** How long a chart emptied for a starting run waits for its first point before it is rebuilt (ms). */
+export const REBUILD_WAIT_MS = 400;
+
 const cssVar = (name, fallback = '#888') => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 
 /** The value a legend shows: the hovered point's, else the newest (no hover needed). */
@@ -42,9 +45,13 @@ export class StreamChart {
   /**
    * Forget every point and redraw empty. An emptied uPlot keeps the previous run's x
    * range and ticks, so the plot is rebuilt too, in a frame of its own rather than in
-   * the task of the click that started the run.
+   * the task of the click that started the run. With `pointsSoon` (a run is starting)
+   * the rebuild waits: the run's first points set a new x range anyway, so the plot is
+   * rebuilt only if none came within REBUILD_WAIT_MS (a run waiting in the queue), and
+   * the run's first frames do not pay for it.
+   * @param {{pointsSoon?: boolean}} [options]
    */
-  reset() {
+  reset({ pointsSoon = false } = {}) {
     this.container.dataset.points = '0'; // how many are drawn, for tests and tools
     delete this.container.dataset.firstX;
     if (!this.plot) {
@@ -58,7 +65,17 @@ export class StreamChart {
     this.nfev.length = 0;
     for (const y of this.ys) y.length = 0;
     this.plot.setData([this.x, ...this.ys]);
-    if (!this._rebuild) this._rebuild = requestAnimationFrame(() => { this._rebuild = 0; this._build(); });
+    this._cancelRebuild();
+    this._rebuild = pointsSoon
+      ? { timer: setTimeout(() => { this._rebuild = null; if (!this.x.length) this._build(); }, REBUILD_WAIT_MS) }
+      : { frame: requestAnimationFrame(() => { this._rebuild = null; this._build(); }) };
+  }
+
+  _cancelRebuild() {
+    if (!this._rebuild) return;
+    clearTimeout(this._rebuild.timer);
+    cancelAnimationFrame(this._rebuild.frame);
+    this._rebuild = null;
   }
 
   /** Rebuild with the current theme's colours and type size (presenter mode), keeping the data. */
@@ -72,6 +89,7 @@ export class StreamChart {
   }
 
   _build() {
+    this._cancelRebuild();
     if (this.plot) this.plot.destroy();
     const { series, format, yLabel, yRange, log } = this.options;
     const height = this.height;

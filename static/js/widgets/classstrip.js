@@ -84,8 +84,9 @@ export class ClassAccuracyStrip {
 
   _start(k, classNames, maxIter) {
     this.classNames = Array.from({ length: k }, (_, c) => classNames[c] ?? String(c));
-    this.columns = Math.max(1, Math.min(MAX_COLUMNS, maxIter || 50));
-    this.perColumn = Math.max(1, Math.ceil((maxIter || 50) / MAX_COLUMNS));
+    const planned = (maxIter || 50) + 1; // iterations 0 (the initial weights) to maxIter
+    this.columns = Math.min(MAX_COLUMNS, planned);
+    this.perColumn = Math.ceil(planned / MAX_COLUMNS);
     this.rows = this.classNames.map(() => new Float32Array(this.columns).fill(NaN));
     this.labels.replaceChildren(...this.classNames.map((n) => el('span', { text: n })));
     this.labels.style.setProperty('--rows', String(k));
@@ -94,7 +95,7 @@ export class ClassAccuracyStrip {
   }
 
   _column(iteration) {
-    const col = Math.floor((iteration - 1) / this.perColumn);
+    const col = Math.floor(iteration / this.perColumn);
     if (col >= this.columns) this._grow(col + 1); // more iterations than planned (a resumed run)
     return col;
   }

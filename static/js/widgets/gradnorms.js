@@ -28,7 +28,8 @@ export class GradNormChart {
     });
   }
 
-  reset() { this.chart.reset(); }
+  /** @param {{pointsSoon?: boolean}} [options] see StreamChart.reset */
+  reset(options) { this.chart.reset(options); }
 
   restyle() { this.chart.restyle(); }
 

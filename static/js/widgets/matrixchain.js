@@ -91,6 +91,13 @@ export class MatrixChain {
     this.cost.classList.toggle('current', part === 'cost');
   }
 
+  /** Forget the numbers, keep the typeset chain (a new run, most often of the same shape). */
+  clearValues() {
+    for (const { values } of this.rows) values.textContent = '';
+    this.cost.replaceChildren();
+    delete this.cost.dataset.total;
+  }
+
   /**
    * The numbers of an explanation.
    * @param {object|null} data {structure, exp, m, lambda, sampleIndex}

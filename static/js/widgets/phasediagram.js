@@ -11,7 +11,8 @@ import { THEMES, sequential, diverging, css, robustMaxAbs } from '../colors.js';
 import { fitCanvas, themeName } from './canvas.js';
 import { fmt } from '../explain.js';
 
-const BAND = 46;           // the legend band at the top
+const BAND = 46;           // the legend band at the top (taller when its sentences wrap)
+const BAND_TEXT_X = 170;   // the band's sentences start right of the colour bar
 const LABEL_WIDTH = 200;   // room for the output numbers on the right
 const BUCKETS = 8;
 
@@ -81,16 +82,30 @@ export class PhaseDiagram {
     ctx.fillStyle = css(pal.paper);
     ctx.fillRect(0, 0, width, height);
     const { structure, exp } = this.data;
-    const layout = layoutNetwork(structure.layerSizes, { width, height: height - BAND, imageShape: structure.imageShape, labelWidth: LABEL_WIDTH });
-    for (const layer of layout.layers) for (let i = 0; i < layer.pos.length; i += 2) layer.pos[i + 1] += BAND;
-    for (const layer of layout.layers) layer.y += BAND;
-    this.layout = layout;
+    this.texts = [];
     this.edges = this._edges();
+    const band = this._bandLines(ctx, exp);
+    const top = Math.max(BAND, band.length * band.lineHeight + 8);
+    const layout = layoutNetwork(structure.layerSizes, { width, height: height - top, imageShape: structure.imageShape, labelWidth: LABEL_WIDTH });
+    for (const layer of layout.layers) for (let i = 0; i < layer.pos.length; i += 2) layer.pos[i + 1] += top;
+    for (const layer of layout.layers) layer.y += top;
+    this.layout = layout;
     this._drawEdges(ctx, pal);
     layout.layers.forEach((layer, l) => this._drawLayer(ctx, layer, l, pal));
     this._drawOutputs(ctx, pal);
-    this._drawBand(ctx, pal, exp);
+    this._drawBand(ctx, pal, band);
     this.canvas.setAttribute('aria-label', `Network diagram, ${this.phase} phase`);
+    this.canvas.dataset.textBoxes = JSON.stringify(this.texts); // what was written where, for the layout tests
+  }
+
+  /** ``ctx.fillText``, and the text's box kept for the layout tests. */
+  _text(ctx, text, x, y) {
+    if (!text) return;
+    ctx.fillText(text, x, y);
+    const m = ctx.measureText(text);
+    const left = x - m.actualBoundingBoxLeft, top = y - m.actualBoundingBoxAscent;
+    this.texts.push({ text, x: Math.round(left), y: Math.round(top),
+      w: Math.round(m.actualBoundingBoxLeft + m.actualBoundingBoxRight), h: Math.round(m.actualBoundingBoxAscent + m.actualBoundingBoxDescent) });
   }
 
   /** The matrices the edges show in this phase, and how strongly. */
@@ -192,7 +207,7 @@ export class PhaseDiagram {
     ctx.textAlign = 'center';
     ctx.textBaseline = 'bottom';
     const x = this.phase === 'update' && l < L - 1 ? (layer.x + layer.w / 2 + this.layout.layers[l + 1].x) / 2 + 10 : layer.x + layer.w / 2;
-    ctx.fillText(text, x, this.height - 2);
+    this._text(ctx, text, x, this.height - 2);
   }
 
   /** The numbers beside the output units. */
@@ -206,18 +221,21 @@ export class PhaseDiagram {
     const font = Math.max(12, Math.min(15, layer.size * 0.9));
     ctx.textBaseline = 'middle';
     const cols = this._outputColumns(out);
-    ctx.font = `600 ${this._px(Math.min(13, font))}px system-ui, sans-serif`;
+    const head = this._px(Math.min(13, font));
+    ctx.font = `600 ${head}px system-ui, sans-serif`;
     ctx.fillStyle = css(pal.ink, 0.7);
     ctx.textAlign = 'left';
     const W = Math.round(64 * this._px(font) / font); // the columns widen with presenter mode's type
-    cols.forEach((c, j) => ctx.fillText(c.head, x0 + 30 + j * W, layer.pos[1] - layer.size / 2 - 8));
+    // above the first row's unit and its number, whichever is taller (presenter type is)
+    const headY = layer.pos[1] - Math.max(layer.size, this._px(font)) / 2 - head / 2 - 4;
+    cols.forEach((c, j) => this._text(ctx, c.head, x0 + 30 + j * W, headY));
     for (let i = 0; i < layer.n; i++) {
       const y = layer.pos[2 * i + 1];
       const isTarget = exp.target[i] === 1;
       ctx.font = `${isTarget ? '700 ' : ''}${this._px(font)}px system-ui, sans-serif`;
       ctx.fillStyle = css(pal.ink);
       ctx.textAlign = 'left';
-      ctx.fillText(names[i] ?? String(i), x0, y);
+      this._text(ctx, names[i] ?? String(i), x0, y);
       cols.forEach((c, j) => {
         const v = c.values[i];
         const right = x0 + 22 + (j + 1) * W - 6;
@@ -227,7 +245,7 @@ export class PhaseDiagram {
         }
         ctx.fillStyle = css(pal.ink, 0.9);
         ctx.textAlign = 'right';
-        ctx.fillText(c.format(v), right, y);
+        this._text(ctx, c.format(v), right, y);
       });
       if (isTarget && this.phase !== 'update') {
         ctx.strokeStyle = css(pal.positive);
@@ -256,40 +274,53 @@ export class PhaseDiagram {
     return [];
   }
 
-  /** The legend band: what the colours mean in this phase, and the cost in the Cost phase. */
-  _drawBand(ctx, pal, exp) {
+  /** The legend band's sentences for this phase: ``[text, alpha]``, the first in full ink. */
+  _bandSentences(exp) {
+    const phase = this.phase;
+    if (phase === 'forward') return [['units: activation a = g(z), 0 → 1; edges: weights Θ (blue +, orange −)', 1]];
+    if (phase === 'cost') {
+      return [[`J = ${fmt(exp.cost.data, 4)} (data) + ${fmt(exp.cost.regularization, 4)} (λ/2m·Σθ²) = ${fmt(exp.cost.total, 4)}`, 1],
+        ['J: all m training samples · cost column: this sample, per output unit · ring: y = 1', 0.7]];
+    }
+    if (phase === 'backward') return [['units: error δ (orange −, blue +), each layer on its own scale (under it)', 1]];
+    const what = { sample: 'edges: ∂J/∂θ of this sample', full: 'edges: ∂J/∂θ over the whole training set', update: 'edges: the optimizer’s change Δθ since the previous iteration' }[this.data.edgeSource || 'full'];
+    const more = this.edges ? 'the strongest of each matrix; each matrix on its own scale (under it)'
+      : this.data.edgeSource === 'update' ? 'no change yet: the first iteration has no previous one' : 'waiting for the gradients…';
+    return [[what, 1], [more, 0.7]];
+  }
+
+  /**
+   * The band's sentences wrapped, at word boundaries, to the width right of the colour
+   * bar: ``[{text, alpha}]`` with its ``font`` and ``lineHeight``.
+   */
+  _bandLines(ctx, exp) {
+    const px = this._px(14);
+    ctx.font = `${px}px system-ui, sans-serif`;
+    const room = Math.max(120, this.width - BAND_TEXT_X - 8);
+    const lines = [];
+    for (const [text, alpha] of this._bandSentences(exp)) {
+      let line = '';
+      for (const word of text.split(' ')) {
+        const next = line ? `${line} ${word}` : word;
+        if (line && ctx.measureText(next).width > room) { lines.push({ text: line, alpha }); line = word; } else line = next;
+      }
+      lines.push({ text: line, alpha });
+    }
+    return Object.assign(lines, { font: ctx.font, lineHeight: Math.round(px * 1.45) });
+  }
+
+  /** The legend band: what the colours mean in this phase (the cost in the Cost phase). */
+  _drawBand(ctx, pal, lines) {
+    const y = 16;
+    if (this.phase === 'forward' || this.phase === 'cost') this._sequentialBar(ctx, pal, 8, y);
+    else this._divergingBar(ctx, pal, 8, y);
     ctx.textBaseline = 'middle';
     ctx.textAlign = 'left';
-    ctx.font = '14px system-ui, sans-serif'; // its sentences are as wide as the diagram at 14 px
-    ctx.fillStyle = css(pal.ink);
-    const y = 16;
-    if (this.phase === 'forward' || this.phase === 'cost') {
-      this._sequentialBar(ctx, pal, 8, y);
-      const text = this.phase === 'forward'
-        ? 'units: activation a = g(z), 0 → 1; edges: weights Θ (blue +, orange −)'
-        : `J = ${fmt(exp.cost.data, 4)} (data) + ${fmt(exp.cost.regularization, 4)} (λ/2m·Σθ²) = ${fmt(exp.cost.total, 4)}`;
-      ctx.fillStyle = css(pal.ink);
-      ctx.fillText(text, 170, y);
-      if (this.phase === 'cost') {
-        ctx.fillStyle = css(pal.ink, 0.7);
-        ctx.fillText('J: all m training samples · cost column: this sample, per output unit · ring: y = 1', 170, y + 20);
-      }
-      return;
-    }
-    this._divergingBar(ctx, pal, 8, y);
-    ctx.textAlign = 'left';
-    const what = this.phase === 'backward'
-      ? 'units: error δ (orange −, blue +), each layer on its own scale (under it)'
-      : { sample: 'edges: ∂J/∂θ of this sample', full: 'edges: ∂J/∂θ over the whole training set', update: 'edges: the optimizer’s change Δθ since the previous iteration' }[this.data.edgeSource || 'full'];
-    ctx.fillStyle = css(pal.ink);
-    ctx.fillText(what, 170, y);
-    if (this.phase === 'update' && !this.edges) {
-      ctx.fillStyle = css(pal.ink, 0.7);
-      ctx.fillText(this.data.edgeSource === 'update' ? 'no change yet: the first iteration has no previous one' : 'waiting for the gradients…', 170, y + 20);
-    } else if (this.phase === 'update') {
-      ctx.fillStyle = css(pal.ink, 0.7);
-      ctx.fillText('the strongest of each matrix; each matrix on its own scale (under it)', 170, y + 20);
-    }
+    ctx.font = lines.font;
+    lines.forEach((line, k) => {
+      ctx.fillStyle = css(pal.ink, line.alpha);
+      this._text(ctx, line.text, BAND_TEXT_X, y + k * lines.lineHeight);
+    });
   }
 
   _sequentialBar(ctx, pal, x, y) {
@@ -299,7 +330,7 @@ export class PhaseDiagram {
   _divergingBar(ctx, pal, x, y) {
     this._colourBar(ctx, pal, x, y, (t) => diverging(t * 2 - 1, 1, pal), ['−', x + 4], ['+', x + 140]);
     ctx.textAlign = 'center';
-    ctx.fillText('0', x + 76, y + 16);
+    this._text(ctx, '0', x + 76, y + 16);
   }
 
   /** A 121 px colour scale at (x, y): ``colourAt(t)`` for t in [0, 1], a label at each end. */
@@ -313,7 +344,7 @@ export class PhaseDiagram {
     ctx.font = '13px system-ui, sans-serif';
     ctx.fillStyle = css(pal.ink);
     ctx.textAlign = 'left';
-    ctx.fillText(low, lowX, y);
-    ctx.fillText(high, highX, y);
+    this._text(ctx, low, lowX, y);
+    this._text(ctx, high, highX, y);
   }
 }

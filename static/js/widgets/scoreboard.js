@@ -60,8 +60,9 @@ export class Scoreboard {
     if (gap != null) this.badge.textContent = `validation is parting from training: +${gap.toFixed(2)}`;
   }
 
-  /** The run's end: the test accuracy (the server sends no test cost). @param {{test_accuracy?: number}} done */
+  /** The run's end: the final weights' test cost and accuracy. @param {{test_cost?: number, test_accuracy?: number}} done */
   finish(done) {
+    this._set('test', 'cost', formatCost(done.test_cost));
     this._set('test', 'acc', pct(done.test_accuracy));
   }
 
@@ -69,7 +70,6 @@ export class Scoreboard {
   reset() {
     this.gaps = [];
     for (const r of ['training', 'validation', 'test']) { this._set(r, 'cost', '–'); this._set(r, 'acc', '–'); }
-    this.container.querySelector('[data-score="test-cost"]').title = 'The server reports no test cost, only the test accuracy at the end.';
     this.badge.hidden = true;
   }
 }

@@ -61,7 +61,7 @@ export class Timeline {
     this.playButton.disabled = this.kept.length < 2;
     const mb = (b) => `${(b / 2 ** 20).toFixed(1)} MB`;
     const all = this.kept.length === its.length;
-    this.note.textContent = `${this.kept.length} of ${its.length} iterations kept their weights `
+    this.note.textContent = `${this.kept.length} of ${its.length} iterations (${this.first} to ${this.last}) kept their weights `
       + (all ? `(every one; ${mb(h.bytes)} of the ${mb(h.budget_bytes)} budget). ` : `(every ${h.stride}th beyond the ${mb(h.budget_bytes)} budget, ticks above). `)
       + 'Drag to rewind every panel; the misclassified list is that of the final weights.';
     this.showAt(this.kept[this.kept.length - 1]);
