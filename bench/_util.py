@@ -47,22 +47,25 @@ def interleaved(candidates, repeats, warmup=1, warm_each=False):
     return times
 
 
-def floor_eval(X, h, p, unit_major):
+def floor_eval(X, h, p, unit_major, output_unit_major=None):
     """Return the five bare matrix products of one evaluation on ``X`` (m, n), outputs preallocated.
 
     Forward ``X @ W1``, ``A1 @ W2``; backward ``D2.T @ A1``, ``D2 @ W2.T``, ``D1.T @ X``.
     ``unit_major`` lays the (m, h) arrays out as (h, m) in memory (Fortran order),
-    as the engine does for float64; the floor of a table is the faster of the two
-    layouts in each round: what the hardware does, whichever layout the engine picks.
+    as the engine does for float64, and ``output_unit_major`` (default: the same) the
+    (m, p) ones, as the engine does after a hidden layer in every dtype; the floor of
+    a table is the fastest of the layouts in each round: what the hardware does,
+    whichever layout the engine picks.
     """
     rng = np.random.default_rng(1)
     (m, n), dtype = X.shape, X.dtype
     order = "F" if unit_major else "C"
+    out_major = unit_major if output_unit_major is None else output_unit_major
     W1, W2 = rng.random((n, h)).astype(dtype), rng.random((h, p)).astype(dtype)
     A1 = np.asarray(rng.random((m, h)), dtype=dtype, order=order)
-    D2 = rng.random((m, p)).astype(dtype)
+    D2 = np.asarray(rng.random((m, p)), dtype=dtype, order="F" if out_major else "C")
     Z1, D1 = np.empty((m, h), dtype, order=order), np.empty((m, h), dtype, order=order)
-    Z2 = np.empty((m, p), dtype)
+    Z2 = np.empty((m, p), dtype, order="F" if out_major else "C")
     G1, G2 = np.empty((h, n), dtype), np.empty((p, h), dtype)
 
     def run():
@@ -72,11 +75,30 @@ def floor_eval(X, h, p, unit_major):
         else:
             np.matmul(X, W1, out=Z1)
             np.matmul(D2, W2.T, out=D1)
-        np.matmul(A1, W2, out=Z2)
+        if out_major:
+            np.matmul(W2.T, A1.T, out=Z2.T)
+        else:
+            np.matmul(A1, W2, out=Z2)
         np.matmul(D2.T, A1, out=G2)  # gradients as the engine computes them
         np.matmul(D1.T, X, out=G1)
 
     return run
+
+
+FLOOR_LAYOUTS = {"row-major": (False, False), "unit-major": (True, True),
+                 "mixed": (False, True)}  # (hidden, output) unit-major; mixed: float32's
+
+
+def floor_candidates(X, h, p):
+    """Return ``{"floor <layout> <dtype>": run}``, one for each layout of ``FLOOR_LAYOUTS``."""
+    return {f"floor {name} {X.dtype}": floor_eval(X, h, p, *layout)
+            for name, layout in FLOOR_LAYOUTS.items()}
+
+
+def fastest_floor(times, dtype):
+    """Pop the layouts' round times from ``times``; return the fastest layout's time per round."""
+    runs = [times.pop(f"floor {name} {dtype}") for name in FLOOR_LAYOUTS]
+    return [min(r) for r in zip(*runs)]
 
 
 def load_average():

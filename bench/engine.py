@@ -8,11 +8,13 @@ call right after an untimed one of the same candidate so that none is timed in t
 cache another left behind; the tables give the median over rounds and, separately,
 the minimum):
 
-- **engine**: ``server.network.loss_and_grad`` with a preallocated gradient, as a fit calls it;
+- **engine**: ``server.network.loss_and_grad`` with a preallocated gradient and the
+  targets laid out once (``output_layout``), as a fit calls it;
 - **floor**: only the five matrix products one evaluation needs (forward ``X@W1``,
   ``h@W2``; backward ``d2.T@h``, ``d2@W2.T``, ``d1.T@X``), same dtype, preallocated
-  outputs, in two layouts of the (m, h) arrays (row-major and unit-major); each
-  round's floor is the faster of the two;
+  outputs, in three layouts of the (m, h) and (m, p) arrays (row-major, unit-major,
+  and row-major hidden with unit-major outputs, the engine's float32); each
+  round's floor is the fastest of the three;
 - **post**: ``bench/post_baseline.py``, the post's separate cost and gradient calls
   (float64, as in the post: its ``hstack`` of float64 ones promotes float32 data anyway);
 - **sklearn**: ``MLPClassifier(activation="logistic", alpha=lambda)._loss_grad_lbfgs``,
@@ -44,7 +46,8 @@ import numpy as np
 # `python bench/<script>.py` puts bench/ on sys.path; _util puts the repository there.
 from _util import (
     blas_summary,
-    floor_eval,
+    fastest_floor,
+    floor_candidates,
     fmt_ms,
     interleaved,
     load_average,
@@ -55,6 +58,7 @@ from _util import (
 from post_baseline import PostNeuralNetwork
 
 import server.core.blas as blas
+from server.core.maths import output_layout
 from server.network import NeuralNetwork, layer_table, loss_and_grad, unpack
 
 LAMBDA = 1.0
@@ -88,7 +92,8 @@ def rel_diff(a, b):
 
 
 def engine_eval(flat, table, X, Y):
-    grad = np.empty_like(flat)
+    """Return the engine's evaluation as a fit calls it: targets laid out once, gradient buffer."""
+    grad, Y = np.empty_like(flat), output_layout(Y)
     return lambda: loss_and_grad(flat, table, X, Y, LAMBDA, grad_out=grad)
 
 
@@ -190,8 +195,7 @@ def time_case(label, m, n, h, p, repeats, thread_counts, notes):
         X, Y = X64.astype(dtype), Y64.astype(dtype)
         flat = flat64.astype(dtype)
         candidates[f"engine {dtype}"] = engine_eval(flat, table, X, Y)
-        candidates[f"floor row-major {dtype}"] = floor_eval(X, h, p, unit_major=False)
-        candidates[f"floor unit-major {dtype}"] = floor_eval(X, h, p, unit_major=True)
+        candidates.update(floor_candidates(X, h, p))
         cost, grad, _ = loss_and_grad(flat, table, X, Y, LAMBDA)
         check = f"engine {max(rel_diff(ref_cost, cost), rel_diff(ref_grad, grad)):.1e}"
         try:
@@ -210,9 +214,8 @@ def time_case(label, m, n, h, p, repeats, thread_counts, notes):
     for n_threads in thread_counts:
         with blas.BlasLimits(n_threads):
             times = interleaved(candidates, repeats, warm_each=True)
-        for dtype in ("float64", "float32"):  # the floor: the faster layout of each round
-            times[f"floor {dtype}"] = [min(a, b) for a, b in zip(
-                times.pop(f"floor row-major {dtype}"), times.pop(f"floor unit-major {dtype}"))]
+        for dtype in ("float64", "float32"):  # the floor: the fastest layout of each round
+            times[f"floor {dtype}"] = fastest_floor(times, dtype)
         print(f"  {label}, {n_threads} thread(s): {repeats} rounds of {len(candidates)} "
               "candidates", file=sys.stderr, flush=True)
         for stat, fn in (("median", median), ("min", min)):
@@ -266,7 +269,7 @@ def time_fits(m, n, h, p, iters, repeats, optimizer):
     n_fev = fit().n_fev_  # also the warm-up of every path
     sizes = (n, h, p)
     table, flat = layer_table(sizes), initial_flat(sizes)
-    grad = np.empty_like(flat)
+    grad, Y = np.empty_like(flat), output_layout(Y)
 
     def evaluations():
         with limits(os.cpu_count() or 1):  # what fit does with n_threads=None

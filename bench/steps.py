@@ -50,15 +50,17 @@ def evaluation_steps(X, Y, flat, table, lam):
         return add
 
     steps = []
-    step("X @ W1 (m x n x h product)")(lambda: s.update(z1=maths.hidden_product(X, t1[1:])))
-    step("+ b1 (m x h)")(lambda: s["z1"].__iadd__(t1[0]))
-    step("sigmoid (m x h)")(lambda: s.update(a1=maths.sigmoid(s["z1"], out=s["z1"])))
-    step("a1 @ W2 (m x h x p)")(lambda: s.update(z2=s["a1"] @ t2[1:]))
-    step("+ b2, sigmoid (m x p)")(lambda: s.update(out=maths.sigmoid(s["z2"].__iadd__(t2[0]))))
-    step("cross-entropy (m x p)")(lambda: maths.data_cost(s["z2"], Y))
+    step("X @ W1 (m x n x h product, as X @ -W1)")(
+        lambda: s.update(z1=maths.hidden_product(X, np.negative(t1[1:]))))
+    step("- b1 (m x h)")(lambda: s["z1"].__isub__(t1[0]))
+    step("sigmoid (m x h)")(lambda: s.update(a1=maths.sigmoid_of_negated(s["z1"], out=s["z1"])))
+    step("a1 @ W2 (m x h x p, as a1 @ -W2)")(
+        lambda: s.update(z2=maths._output_product(s["a1"], np.negative(t2[1:]), True)))
+    step("- b2, sigmoid (m x p)")(lambda: s.update(out=maths.sigmoid_of_negated(
+        s["z2"].__isub__(t2[0]), out=np.empty_like(s["z2"]))))
+    step("cross-entropy (m x p)")(lambda: maths._cost_of_negated(s["z2"], s["out"], Y))
     step("delta2 = (out - Y) / m")(lambda: s.update(d2=np.subtract(s["out"], Y).__imul__(1 / m)))
-    step("d2.T @ a1, column sums")(lambda: (maths._weight_gradient(s["a1"], s["d2"], g2[1:], False),
-                                            maths.column_sums(s["d2"], g2[0])))
+    step("d2.T @ a1, column sums")(lambda: maths._layer_gradient(s["a1"], s["d2"], g2, False))
     step("d2 @ W2.T (m x p x h)")(lambda: s.update(d1=maths.hidden_product(s["d2"], t2[1:].T)))
     step("times sigmoid' (m x h)")(lambda: maths.ACTIVATIONS["logistic"].slope(s["a1"], s["d1"]))
     step("d1.T @ X (h x m x n product)")(
@@ -72,6 +74,7 @@ def evaluation_steps(X, Y, flat, table, lam):
 
 def step_table(n_threads, rounds, m=5000, n=400, h=25, p=10):
     X, _, Y = random_problem(m, n, p, seed=0)
+    Y = maths.output_layout(Y)  # as fit lays its targets out
     table = layer_table((n, h, p))
     flat = np.random.default_rng(0).uniform(-0.12, 0.12, table[-1][1])
     steps = evaluation_steps(X, Y, flat, table, 1.0)
@@ -117,7 +120,7 @@ def fit_overhead(rounds, quick):
     n_fev = model.n_fev_
     table = layer_table(model.layer_sizes)
     flat = maths.pack(model.thetas)
-    Xc, Y = np.ascontiguousarray(X, dtype=np.float64), maths.one_hot(y, 10)
+    Xc, Y = np.ascontiguousarray(X, dtype=np.float64), maths.output_layout(maths.one_hot(y, 10))
     grad = np.empty_like(flat)
     floor = floor_eval(Xc, 25, 10, unit_major=True)
     n_threads = os.cpu_count() or 1

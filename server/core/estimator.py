@@ -14,7 +14,16 @@ import numpy as np
 from . import blas, modelfile
 from .checks import check_float, check_int, check_thetas, check_X
 from .initializers import INITIALIZERS
-from .maths import ACTIVATIONS, forward, layer_table, loss_and_grad, one_hot, pack, unpack
+from .maths import (
+    ACTIVATIONS,
+    forward,
+    layer_table,
+    loss_and_grad,
+    one_hot,
+    output_layout,
+    pack,
+    unpack,
+)
 from .metrics import count_parameters
 from .optimizers import OPTIMIZER_REGISTRY, FitState
 
@@ -268,7 +277,7 @@ class NeuralNetwork:
         )
         x0 = pack(self.thetas) if warm else self._initial_flat(layer_sizes, rng)
         Xc = np.ascontiguousarray(X, dtype=dtype)
-        Yc = Y.astype(dtype)
+        Yc = output_layout(Y, dtype)  # laid out once, as the output layer wants it
         self.classes_ = classes
         self._table = table
         self.history_ = None  # a loaded run's history ends where this fit begins
