@@ -104,11 +104,12 @@ def module_of(path: str) -> str:
 
 def render(results, equivalents, details, cpu=None, wall=None) -> str:
     counts = Counter(status for _, status in results.values())
-    equivalent = [m for m in results if m in equivalents and results[m][1] not in KILLED]
+    equivalent = [m for m in results if m in equivalents
+                  and results[m][1] not in KILLED | {"not checked"}]
     stale = sorted(m for m in equivalents if m not in results or results[m][1] in KILLED)
     killed = sum(counts[s] for s in KILLED)
     total = len(results)
-    judged = total - len(equivalent)
+    judged = total - len(equivalent) - counts["not checked"]  # a stopped run: what it tested
     score = 100.0 * killed / judged if judged else 0.0
     out = [
         "# Mutation testing: the last run",
@@ -128,24 +129,28 @@ def render(results, equivalents, details, cpu=None, wall=None) -> str:
         f"not checked {counts['not checked']}",
         f"- equivalent (tools/mutation-equivalent.txt): {len(equivalent)} "
         f"({100.0 * len(equivalent) / total if total else 0:.1f}% of all)",
-        f"- **score: {killed} killed / {judged} non-equivalent = {score:.1f}%**",
+        f"- **score: {killed} killed / {judged} non-equivalent = {score:.1f}%**"
+        + (f" (of the {total - counts['not checked']} mutants the run reached: it was stopped)"
+           if counts["not checked"] else ""),
         "",
-        "| module | mutants | killed | survived | equivalent | score |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| module | mutants | not checked | killed | survived | equivalent | score |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     by_module: dict[str, Counter] = {}
     for name, (path, status) in results.items():
         c = by_module.setdefault(module_of(path), Counter())
         c["all"] += 1
+        c["unchecked"] += status == "not checked"
         c["killed"] += status in KILLED
         c["equivalent"] += name in equivalent
-        c["survived"] += status not in KILLED and name not in equivalent
+        c["survived"] += status not in KILLED | {"not checked"} and name not in equivalent
     for module, c in sorted(by_module.items()):
-        judged_here = c["all"] - c["equivalent"]
-        pct = 100.0 * c["killed"] / judged_here if judged_here else 100.0
-        out.append(f"| {module} | {c['all']} | {c['killed']} | {c['survived']} | "
-                   f"{c['equivalent']} | {pct:.1f}% |")
-    survivors = sorted((m for m in results if results[m][1] not in KILLED and m not in equivalents),
+        judged_here = c["all"] - c["equivalent"] - c["unchecked"]
+        pct = f"{100.0 * c['killed'] / judged_here:.1f}%" if judged_here else "-"
+        out.append(f"| {module} | {c['all']} | {c['unchecked']} | {c['killed']} | "
+                   f"{c['survived']} | {c['equivalent']} | {pct} |")
+    survivors = sorted((m for m in results if results[m][1] not in KILLED | {"not checked"}
+                        and m not in equivalents),
                        key=lambda m: (results[m][0], details[m][0], m))
     out += ["", f"## Survivors ({len(survivors)})", ""]
     out += [_row(m, results, details) for m in survivors] or ["None."]
@@ -207,7 +212,7 @@ def main(argv=None) -> int:
         raise SystemExit("no mutmut results under mutants/: run `make mutate` first")
     equivalents = read_equivalents()
     details = {m: describe(m, path) for m, (path, status) in results.items()
-               if status not in KILLED}
+               if status not in KILLED | {"not checked"}}
     args.out.write_text(render(results, equivalents, details, args.cpu, args.wall))
     print(args.out.read_text().split("\n## ")[0])
     return 0
