@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 ARGS   ?=
 
-.PHONY: run test test-py test-js bench bench-engine lint chromium clean
+.PHONY: run test test-py test-js bench bench-engine lint chromium clean mutate mutate-js
 
 $(VENV)/.run-stamp: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,8 +44,24 @@ bench-engine: $(VENV)/.test-stamp
 	set -o pipefail; $(BIN)/python bench/engine.py --small | tee bench/out/engine-small.md
 	set -o pipefail; $(BIN)/python bench/steps.py | tee bench/out/steps.md
 
+# Mutation testing (docs/testing.md), not part of `make test`: mutmut over the core, the
+# protocol, the drawing pipeline and the data sets; writes docs/mutation-summary.md.
+# MUTATE_ARGS=--resume goes on from an interrupted run instead of starting afresh.
+$(VENV)/.mutate-stamp: $(VENV)/.test-stamp
+	$(BIN)/python -m pip install -q -e '.[test,mutation]'
+	@touch $@
+
+mutate: $(VENV)/.mutate-stamp
+	$(BIN)/python tools/mutation_summary.py --run $(MUTATE_ARGS)
+
+# The same for the page's pure modules: Stryker (npm, into a git-ignored node_modules)
+# runs tests/js under node --test; the report is reports/mutation-js.json.
+mutate-js:
+	@test -x node_modules/.bin/stryker || npm ci --no-audit --no-fund
+	node_modules/.bin/stryker run
+
 lint: $(VENV)/.test-stamp
 	$(BIN)/ruff check server tests bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache data/cache dist
+	rm -rf $(VENV) .pytest_cache data/cache dist mutants reports .stryker-tmp
