@@ -241,10 +241,11 @@ def test_the_timeline_rewinds_the_confusion_matrix_and_the_class_strip_to_iterat
     final_shown = shown_matrix(page)  # what `done` brought
     assert tap.of("confusion") == []
 
-    # drag from iteration 1 to 5 in one go: one batch in flight, then only the latest asked
+    # drag from iteration 1 to 5 in one go (the kept iterations are 0…8, so the slider's
+    # value is the iteration): one batch in flight, then only the latest asked
     page.evaluate("""() => {
       const s = document.querySelector('#timeline-slider');
-      for (const v of [0, 1, 2, 3, 4]) { s.value = String(v); s.dispatchEvent(new Event('input')); }
+      for (const v of [1, 2, 3, 4, 5]) { s.value = String(v); s.dispatchEvent(new Event('input')); }
     }""")
     expect(page.locator("#timeline-label")).to_have_text("iteration 5 of 8")
     matrix = page.locator("#confusion")
@@ -273,7 +274,7 @@ def test_the_timeline_rewinds_the_confusion_matrix_and_the_class_strip_to_iterat
     page.screenshot(path=screenshots / "13-rewound-strip.png")
     page.locator(".area-conf").screenshot(path=screenshots / "13-rewound-confusion.png")
 
-    page.locator("#timeline-slider").fill("7")  # back to the end: the final matrix, the whole strip
+    page.locator("#timeline-slider").fill("8")  # back to the end: the final matrix, the whole strip
     expect(page.locator("#timeline-label")).to_have_text("iteration 8 of 8")
     expect(matrix).to_have_attribute("data-iteration", "final")
     assert shown_matrix(page) == final_shown
