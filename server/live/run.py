@@ -18,16 +18,16 @@ import numpy as np
 
 from .. import protocol
 from ..core.maths import forward
-from ..core.metrics import confusion_matrix
 from ..core.optimizers import full_batch_evaluations
 from ..network import NeuralNetwork
 from ..protocol import ProtocolError
 from ..threads import Busy, Cancelled
+from .finish import done_of_failure, done_of_model
 from .history import Kept
 from .kept import FullGradients
 from .memory import release_freed_memory
 from .sharing import Audience
-from .start import scores, start_info, start_model
+from .start import start_info, start_model
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ class Run:
         self._busy_since = time.perf_counter()
         self._cpu_since = time.thread_time()
 
-    def _counts(self, n_fev) -> dict:
+    def counts(self, n_fev) -> dict:
         """The CPU seconds so far and ``n_fev`` in full-batch equivalents."""
         p = self.params
         return {"cpu_time": round(self.cpu_time, 4),
@@ -196,7 +196,7 @@ class Run:
         self.latest_thetas = thetas
         probe = self._probe(thetas)
         self.timeline.add(info.iteration, thetas, probe or None)
-        scalars = protocol.iteration_scalars(info) | self._counts(info.n_fev)
+        scalars = protocol.iteration_scalars(info) | self.counts(info.n_fev)
         with self.audience.lock:  # a late joiner gets all of history, then the live ones
             self.history.append(scalars)
             self.latest_probe, self.latest_iteration = probe, info.iteration
@@ -336,36 +336,8 @@ class Run:
         self._finish(X, y, X_val, y_val)
 
     def _finish(self, X, y, X_val, y_val):
-        model, ds = self.model, self.dataset
-        reason = {"callback": "stopped"}.get(model.stop_reason_, model.stop_reason_)
-        if reason not in protocol.DONE_REASONS:
-            reason = "failed"
-        y_test = np.asarray(ds.y_test)
-        predicted = model.predict(ds.X_test)
-        known = y_test.size and np.isin(y_test, model.classes_).all()  # else no cost to take
-        test_cost = scores(model, ds.X_test, y_test)[0] if known else None
-        confusion, pred_i = confusion_matrix(model.classes_, y_test, predicted)
-        wrong = np.flatnonzero(predicted != y_test)
-        last = self.history[-1] if self.history else {}
-        message = model.message_
-        if self.timed_out:
-            message = (f"stopped at the server's limit of {self.lab.max_run_seconds:g} s of "
-                       "training per run (MAX_RUN_SECONDS)")
-        result = protocol.done(
-            self.id, reason, message,
-            n_iter=int(model.n_iter_), n_fev=int(model.n_fev_),
-            elapsed=round(float(model.fit_time_), 4),
-            streaming_time=round(self.streaming_time, 4), **self._counts(model.n_fev_),
-            cost=last.get("cost"), val_cost=last.get("val_cost"),
-            train_accuracy=float(model.score(X, y)),
-            val_accuracy=None if X_val is None else float(model.score(X_val, y_val)),
-            test_cost=protocol.messages.num(test_cost),
-            test_accuracy=float(np.mean(predicted == y_test)),
-            confusion_matrix=confusion.tolist(),
-            misclassified=wrong[:self.lab.max_misclassified].tolist(),
-            misclassified_predicted=pred_i[wrong[:self.lab.max_misclassified]].tolist(),
-            n_misclassified=int(wrong.size))
-        self._publish(result)
+        """Score the fitted model (live/finish.py) and send `done`."""
+        self._publish(done_of_model(self, X, y, X_val, y_val))
 
     def _publish(self, result):
         """Send `done`; under the lock so that no `state` can follow it."""
@@ -378,17 +350,7 @@ class Run:
 
     def _finish_with_error(self, exc):
         """Send `done` for a run that failed (``exc``) or was stopped in the queue (None)."""
-        if exc is None:
-            reason, message = "stopped", "stopped while waiting for a training slot"
-        elif isinstance(exc, ValueError):
-            reason, message = "error", str(exc)
-        else:
-            reason, message = "error", f"internal error: {exc!r}"
-        nothing = dict.fromkeys(protocol.DONE_FIELDS)  # no model to measure: all null
-        result = protocol.done(self.id, reason, message, **nothing | {
-            "n_iter": sum(m["iteration"] > 0 for m in self.history),  # iteration 0 is the start
-            "streaming_time": round(self.streaming_time, 4)})
-        self._publish(result)
+        self._publish(done_of_failure(self, exc))
 
     # -- the trained model ----------------------------------------------------
 
