@@ -35,6 +35,25 @@ export function fitCaptions(ctx, parts, slot, font) {
   return { lines: parts, font: f };
 }
 
+/**
+ * An image input layer as its pixel grid: one rect per pixel with a value above 0.02
+ * (cheaper than scaling a bitmap with drawImage), on the neutral colour, framed.
+ * @param {CanvasRenderingContext2D} ctx @param {object} layer a netlayout image layer
+ * @param {ArrayLike<number>|null} values in [0, 1], one per pixel (none: the frame only)
+ * @param {object} pal the theme's palette
+ */
+export function drawPixelLayer(ctx, layer, values, pal) {
+  ctx.fillStyle = css(pal.neutral);
+  ctx.fillRect(layer.x, layer.y, layer.w, layer.h);
+  const cols = layer.gridCols, s = layer.size;
+  for (let i = 0; values && i < layer.n; i++) {
+    if (!(values[i] > 0.02)) continue;
+    ctx.fillStyle = css(sequential(values[i], pal));
+    ctx.fillRect(layer.x + (i % cols) * s, layer.y + Math.floor(i / cols) * s, s + 0.5, s + 0.5);
+  }
+  ctx.strokeRect(layer.x - 0.5, layer.y - 0.5, layer.w + 1, layer.h + 1);
+}
+
 /** Units coloured by activation and the strongest weights as edges, on two stacked canvases. */
 export class NetworkDiagram {
   /**
@@ -251,18 +270,7 @@ export class NetworkDiagram {
     ctx.lineWidth = 1;
     ctx.strokeStyle = css(pal.ink, 0.45);
     if (layer.kind === 'image') {
-      // one rect per pixel: cheaper than scaling a bitmap with drawImage
-      ctx.fillStyle = css(pal.neutral);
-      ctx.fillRect(layer.x, layer.y, layer.w, layer.h);
-      if (act) {
-        const cols = layer.gridCols, s = layer.size;
-        for (let i = 0; i < layer.n; i++) {
-          if (!(act[i] > 0.02)) continue;
-          ctx.fillStyle = css(sequential(act[i], pal));
-          ctx.fillRect(layer.x + (i % cols) * s, layer.y + Math.floor(i / cols) * s, s + 0.5, s + 0.5);
-        }
-      }
-      ctx.strokeRect(layer.x - 0.5, layer.y - 0.5, layer.w + 1, layer.h + 1);
+      drawPixelLayer(ctx, layer, act, pal);
       return;
     }
     const r = layer.size / 2;

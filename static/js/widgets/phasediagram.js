@@ -9,6 +9,7 @@
 import { layoutNetwork, topEdges, edgeBudget } from '../netlayout.js';
 import { THEMES, sequential, diverging, css, robustMaxAbs } from '../colors.js';
 import { fitCanvas, themeName } from './canvas.js';
+import { drawPixelLayer } from './network.js';
 import { fmt } from '../explain.js';
 
 const BAND = 46;           // the legend band at the top (taller when its sentences wrap)
@@ -168,16 +169,7 @@ export class PhaseDiagram {
     ctx.lineWidth = 1;
     ctx.strokeStyle = css(pal.ink, 0.45);
     if (layer.kind === 'image') {
-      ctx.fillStyle = css(pal.neutral);
-      ctx.fillRect(layer.x, layer.y, layer.w, layer.h);
-      const a = exp.layers[0]?.a || [];
-      const cols = layer.gridCols, s = layer.size;
-      for (let i = 0; i < layer.n; i++) {
-        if (!(a[i] > 0.02)) continue;
-        ctx.fillStyle = css(sequential(a[i], pal));
-        ctx.fillRect(layer.x + (i % cols) * s, layer.y + Math.floor(i / cols) * s, s + 0.5, s + 0.5);
-      }
-      ctx.strokeRect(layer.x - 0.5, layer.y - 0.5, layer.w + 1, layer.h + 1);
+      drawPixelLayer(ctx, layer, exp.layers[0]?.a || [], pal);
     } else {
       const r = layer.size / 2;
       for (let i = 0; i < layer.n; i++) {
