@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import fused
 from .activations import (  # noqa: F401  (maths keeps the names it always exported)
     ACTIVATIONS,
     DEFAULT_ACTIVATION,
@@ -126,10 +127,20 @@ def _hidden_layer(a, theta, act, zs=None):
             zs.append(z.copy())
         return act.function(z, out=z)  # z is not needed again: overwrite it
     zn = hidden_product(a, np.negative(theta[1:]))  # (m, n_out): -z
-    zn -= theta[0]
     if zs is not None:
-        zs.append(np.negative(zn))
+        zs.append(np.subtract(theta[0], zn))  # z: the negation of zn - b, exactly
+    if _fused(act, zn):
+        return fused.sigmoid_of_negated(zn, theta[0])
+    zn -= theta[0]
     return act.negated(zn, out=zn)
+
+
+def _fused(act, a):
+    """Whether the compiled kernels of :mod:`fused` run the logistic passes of ``a``."""
+    return act.negated is not None and a.dtype in fused.DTYPES
+
+
+_LOGISTIC_SLOPE = ACTIVATIONS["logistic"].slope
 
 
 def forward(thetas, X, activation=DEFAULT_ACTIVATION, zs=None):
@@ -235,6 +246,27 @@ def _cost_of_negated(zn, out, Y):
     return float(terms.sum())
 
 
+def _output_layer(a, theta, Y, scale, bias_grad, hidden, zs=None):
+    """Return ``(cost, output, delta)`` of the logistic output layer on inputs ``a`` (b, n_in).
+
+    ``delta`` is dJ/dz times ``scale``; ``bias_grad`` (p,) receives its column sums
+    when the compiled kernels ran them (``None`` otherwise).
+    """
+    zn = _output_product(a, np.negative(theta[1:]), hidden)  # (b, p): a @ -W
+    Y = _same_layout(Y, zn)
+    if zs is not None:
+        zs.append(np.subtract(theta[0], zn))
+    if zn.dtype in fused.DTYPES:
+        return fused.output_layer(zn, theta[0], Y, scale, bias_grad)
+    zn -= theta[0]  # -z of the output layer
+    output = sigmoid_of_negated(zn, out=np.empty_like(zn))
+    cost = _cost_of_negated(zn, output, Y)
+    delta = np.subtract(output, Y)  # dJ/dz of the output layer, times m
+    delta *= scale
+    column_sums(delta, bias_grad)
+    return cost, output, delta
+
+
 def _backprop_block(thetas, grads, X, Y, scale, accumulate, activation, trace=None):
     """Add one row block's gradient (times ``scale``) into ``grads``; return its summed cost.
 
@@ -247,28 +279,37 @@ def _backprop_block(thetas, grads, X, Y, scale, accumulate, activation, trace=No
     activations = [X]
     for theta in thetas[:-1]:
         activations.append(_hidden_layer(activations[-1], theta, act, zs))
-    zn = _output_product(activations[-1], np.negative(thetas[-1][1:]), len(thetas) > 1)
-    zn -= thetas[-1][0]  # (b, p): -z of the output layer
-    Y = _same_layout(Y, zn)
-    if zs is not None:
-        zs.append(np.negative(zn))
-    output = sigmoid_of_negated(zn, out=np.empty_like(zn))
-    cost = _cost_of_negated(zn, output, Y)
-    delta = np.subtract(output, Y)  # (b, p): dJ/dz of the output layer, times m
-    delta *= scale
+    bias_grad = np.empty_like(grads[-1][0])  # (p,): the column sums of delta
+    cost, output, delta = _output_layer(activations[-1], thetas[-1], Y, scale, bias_grad,
+                                        len(thetas) > 1, zs)
     for layer in range(len(thetas) - 1, -1, -1):
         a_prev = activations[layer]  # (b, n_in)
         if trace is not None:
             trace.delta.insert(0, delta.copy())
-        _layer_gradient(a_prev, delta, grads[layer], accumulate)
+        _weight_gradient(a_prev, delta, grads[layer][1:], accumulate)
+        if accumulate:
+            grads[layer][0] += bias_grad
+        else:
+            grads[layer][0] = bias_grad
         if layer > 0:  # the input layer needs no delta
             delta = hidden_product(delta, thetas[layer][1:].T)  # (b, n_in), like a_prev
-            act.slope(a_prev, delta)  # times g'(z) of the hidden layer
+            bias_grad = _hidden_slope(act, a_prev, delta)  # delta *= g'(z); its column sums
     if trace is not None:
         activations.append(output)
         trace.a[:] = activations
         trace.cost = cost
     return cost, output
+
+
+def _hidden_slope(act, a, delta):
+    """Multiply ``delta`` (b, s) by ``g'(z)`` in place; return its column sums (s,)."""
+    sums = np.empty(delta.shape[1], dtype=delta.dtype)
+    if act.slope is _LOGISTIC_SLOPE and delta.dtype in fused.DTYPES:
+        fused.logistic_slope(a, delta, sums)
+    else:
+        act.slope(a, delta)
+        column_sums(delta, sums)
+    return sums
 
 
 @dataclass
