@@ -100,3 +100,14 @@ def test_loss_and_grad_with_the_kernels_matches_the_numpy_passes(dtype, monkeypa
     assert cost == pytest.approx(want_cost, rel=20 * float(eps))
     np.testing.assert_allclose(grad, want_grad, rtol=0, atol=20 * eps * np.abs(want_grad).max())
     np.testing.assert_allclose(output, want_output, rtol=4 * eps)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_the_regularization_kernel_adds_scale_w_and_returns_the_sum_of_squares(dtype):
+    rng = np.random.default_rng(4)
+    w = rng.uniform(-1, 1, (40, 7)).astype(dtype)
+    g = rng.uniform(-1, 1, (40, 7)).astype(dtype)
+    want = g + dtype(0.3) * w
+    total = fused.regularize(w, g, 0.3)
+    assert np.array_equal(g, want)
+    assert total == pytest.approx(float(np.sum(w.astype(np.float64) ** 2)), rel=1e-12)

@@ -170,3 +170,20 @@ def output_layer(zn, b, Y, scale, sums):
     _output_second(s, ys, storage(output)[0], storage(delta)[0], s.dtype.type(scale), sums,
                    per_row)
     return linear - float(np.log(s, out=s).sum()), output, delta
+
+
+@_jit_sum
+def _regularize(w, g, scale):  # pragma: no cover (compiled)
+    """``g += scale w`` on flat arrays; return ``sum(w**2)``, squared and summed in float64."""
+    total = 0.0
+    for i in range(w.shape[0]):
+        v = w[i]
+        x = np.float64(v)
+        total += x * x
+        g[i] += scale * v
+    return total
+
+
+def regularize(w, g, scale):
+    """Add ``scale * w`` to ``g`` (both C-contiguous, one shape); return ``sum(w**2)``."""
+    return _regularize(w.reshape(-1), g.reshape(-1), g.dtype.type(scale))

@@ -388,14 +388,24 @@ def loss_and_grad(flat, table, X, Y, lam, grad_out=None, n_total=None,
     cost, output = _backprop_rows(thetas, grads, X, Y, 1.0 / m, activation)
     cost /= m
     if lam:
-        scale = lam / n_total
-        reg = 0.0
-        for theta, g in zip(thetas, grads):
-            w = theta[1:]  # the bias row is not regularized
-            reg += sumsq(w)
-            g[1:] += scale * w
-        cost += 0.5 * scale * reg
+        cost += _regularize(thetas, grads, lam / n_total)
     return cost, grad, output
+
+
+def _regularize(thetas, grads, scale):
+    """Add ``scale * W`` to each layer's gradient; return ``scale / 2 * sum(W**2)``.
+
+    ``W`` is a theta without its bias row (row 0, not regularized).
+    """
+    reg = 0.0
+    for theta, g in zip(thetas, grads):
+        w, gw = theta[1:], g[1:]
+        if w.dtype in fused.DTYPES and w.flags.c_contiguous and gw.flags.c_contiguous:
+            reg += fused.regularize(w, gw, scale)  # one pass instead of three
+        else:
+            reg += sumsq(w)
+            gw += scale * w
+    return 0.5 * scale * reg
 
 
 def cost_only(flat, table, X, Y, lam, activation=DEFAULT_ACTIVATION):
