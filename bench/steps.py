@@ -73,9 +73,7 @@ def evaluation_steps(X, Y, flat, table, lam):
         lambda: fused.logistic_slope(s["a1"], s["d1"], g1[0]))
     step("d1.T @ X (h x m x n product)")(
         lambda: maths._weight_gradient(X, s["d1"], g1[1:], False))
-    step("regularization")(lambda: [g[1:].__iadd__(lam / m * t[1:]) for t, g in
-                                    ((t1, g1), (t2, g2))] and maths.regularization_cost(
-                                        (t1, t2), lam, m))
+    step("regularization (compiled)")(lambda: maths._regularize((t1, t2), (g1, g2), lam / m))
     return steps
 
 

@@ -220,15 +220,6 @@ def _weight_gradient(a_prev, delta, grad, accumulate):
         np.copyto(grad, grad_t.T)
 
 
-def _layer_gradient(a_prev, delta, grad, accumulate):
-    """Write (or add) ``[1, a_prev]^T delta`` into ``grad`` (n_in + 1, n_out)."""
-    _weight_gradient(a_prev, delta, grad[1:], accumulate)
-    if accumulate:
-        grad[0] += column_sums(delta, np.empty_like(grad[0]))
-    else:
-        column_sums(delta, grad[0])
-
-
 def _cost_of_negated(zn, out, Y):
     """Return :func:`data_cost` from ``zn = -z_out`` and ``out = sigmoid(z_out)``; overwrite ``zn``.
 
