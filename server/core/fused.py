@@ -23,10 +23,24 @@ from .activations import _EXP_BOUND
 
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
-_jit = njit(cache=True, error_model="numpy", nogil=True)
+
+
+def _kernel(**options):
+    """Compile with numba, cached on disk where a cache can be written (else per process)."""
+    options = dict(error_model="numpy", nogil=True, **options)
+
+    def decorate(fn):
+        try:
+            return njit(cache=True, **options)(fn)
+        except RuntimeError:  # numba found no writable cache directory for this file
+            return njit(**options)(fn)
+    return decorate
+
+
+_jit = _kernel()
 # Reassociating lets the compiler split a sum into vector lanes; nothing else here
 # reorders (the products are two factors).
-_jit_sum = njit(cache=True, error_model="numpy", nogil=True, fastmath={"reassoc"})
+_jit_sum = _kernel(fastmath={"reassoc"})
 
 
 def storage(a):
