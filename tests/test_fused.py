@@ -86,6 +86,12 @@ def test_a_strided_array_is_refused_with_its_strides():
         fused.storage(np.zeros((6, 8))[::2, ::2])
 
 
+def test_arrays_of_two_layouts_are_refused():
+    a, delta = np.full((6, 8), 0.5), np.ones((6, 8), order="F")
+    with pytest.raises(ValueError, match="unit-major against row-major"):
+        fused.logistic_slope(a, delta, np.empty(8))
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_loss_and_grad_with_the_kernels_matches_the_numpy_passes(dtype, monkeypatch):
     rng = np.random.default_rng(3)

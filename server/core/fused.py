@@ -56,6 +56,16 @@ def storage(a):
     raise ValueError(f"fused kernels need a contiguous array, got strides {a.strides}")
 
 
+def _like(a, per_row):
+    """Return the storage of ``a``, which must be laid out like the array of ``per_row``."""
+    s, a_per_row = storage(a)
+    if a_per_row != per_row:
+        raise ValueError("fused kernels need their (m, k) arrays in one layout, got "
+                         f"{'unit' if a_per_row else 'row'}-major against "
+                         f"{'unit' if per_row else 'row'}-major")
+    return s
+
+
 @_jit
 def _bias_clip(s, b, bound, per_row):  # pragma: no cover (compiled)
     """``s = clip(s - b, -bound, bound)``, ``b`` along the unit axis."""
@@ -166,7 +176,7 @@ def logistic_slope(a, delta, sums, accumulate=False):
     the layer's gradient.
     """
     s, per_row = storage(a)
-    _slope_sums(s, storage(delta)[0], sums, per_row, accumulate)
+    _slope_sums(s, _like(delta, per_row), sums, per_row, accumulate)
 
 
 def output_layer(zn, b, Y, scale, sums):
@@ -177,7 +187,7 @@ def output_layer(zn, b, Y, scale, sums):
     ``delta = (output - Y) scale`` and ``sums`` (p,) receives ``delta.sum(axis=0)``.
     """
     s, per_row = storage(zn)
-    ys = storage(Y)[0]
+    ys = _like(Y, per_row)
     linear = _output_first(s, b, ys, _bound(s.dtype), per_row)
     np.exp(s, out=s)
     output, delta = np.empty_like(zn), np.empty_like(zn)
