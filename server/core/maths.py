@@ -137,7 +137,7 @@ def _hidden_layer(a, theta, act, zs=None):
 
 def _fused(act, a):
     """Whether the compiled kernels of :mod:`fused` run the logistic passes of ``a``."""
-    return act.negated is not None and a.dtype in fused.DTYPES
+    return act.negated is sigmoid_of_negated and a.dtype in fused.DTYPES
 
 
 _LOGISTIC_SLOPE = ACTIVATIONS["logistic"].slope
@@ -240,8 +240,7 @@ def _cost_of_negated(zn, out, Y):
 def _output_layer(a, theta, Y, scale, bias_grad, hidden, zs=None):
     """Return ``(cost, output, delta)`` of the logistic output layer on inputs ``a`` (b, n_in).
 
-    ``delta`` is dJ/dz times ``scale``; ``bias_grad`` (p,) receives its column sums
-    when the compiled kernels ran them (``None`` otherwise).
+    ``delta`` is dJ/dz times ``scale``; ``bias_grad`` (p,) receives its column sums.
     """
     zn = _output_product(a, np.negative(theta[1:]), hidden)  # (b, p): a @ -W
     Y = _same_layout(Y, zn)
