@@ -1,5 +1,10 @@
 """The compiled logistic kernels (server/core/fused.py) against numpy's passes they replace."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -117,3 +122,23 @@ def test_the_regularization_kernel_adds_scale_w_and_returns_the_sum_of_squares(d
     total = fused.regularize(w, g, 0.3)
     assert np.array_equal(g, want)
     assert total == pytest.approx(float(np.sum(w.astype(np.float64) ** 2)), rel=1e-12)
+
+
+def test_the_kernels_are_cached_in_the_users_cache_not_beside_the_package(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_", "XDG_"))}
+    env["XDG_CACHE_HOME"] = str(tmp_path)
+    code = ("import numpy as np; from server.core import fused; "
+            "fused.sigmoid_of_negated(np.zeros((3, 2)), np.zeros(2))")
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300,
+                   cwd=Path(__file__).resolve().parent.parent)
+    cached = list((tmp_path / "backprop-lab" / "numba").rglob("*.nbi"))
+    assert any("_bias_clip" in p.name for p in cached), cached
+    assert not list(Path(fused.__file__).parent.rglob("*.nb[ic]"))  # nothing beside the code
+
+
+def test_numba_cache_dir_wins_and_a_relative_xdg_path_is_ignored(tmp_path):
+    assert fused.cache_dir({"NUMBA_CACHE_DIR": str(tmp_path)}) == tmp_path
+    assert fused.cache_dir({"XDG_CACHE_HOME": "rel"}) == (Path.home() / ".cache" /
+                                                          "backprop-lab" / "numba")
+    assert fused.cache_dir({"XDG_CACHE_HOME": str(tmp_path)}) == (tmp_path / "backprop-lab" /
+                                                                  "numba")

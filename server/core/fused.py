@@ -11,11 +11,15 @@ sums are accumulated in float64 in a different order.
 Each kernel takes the C-contiguous storage of an (m, k) array: ``(m, k)`` itself
 (row-major, the unit's values ``k`` apart) or its transpose ``(k, m)`` (unit-major),
 with ``per_row`` telling which axis the k units are. The kernels compile once per
-dtype on first use and are cached on disk (``cache=True``).
+dtype on first use and are cached on disk (:func:`cache_dir`).
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import numba
 import numpy as np
 from numba import njit
 
@@ -25,15 +29,33 @@ DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 
+def cache_dir(environ=os.environ):
+    """Return where the compiled kernels are cached: ``$NUMBA_CACHE_DIR``, else the user's.
+
+    numba's default, ``__pycache__`` beside this file, would write into an installed
+    package; the user's cache is ``$XDG_CACHE_HOME/backprop-lab/numba`` (default
+    ``~/.cache/backprop-lab/numba``), where the data sets are cached too.
+    """
+    if environ.get("NUMBA_CACHE_DIR"):
+        return Path(environ["NUMBA_CACHE_DIR"])
+    xdg = environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "backprop-lab" / "numba"
+
+
 def _kernel(**options):
-    """Compile with numba, cached on disk where a cache can be written (else per process)."""
+    """Compile with numba, cached in :func:`cache_dir` if it can be written, else per process."""
     options = dict(error_model="numpy", nogil=True, **options)
 
     def decorate(fn):
+        saved = numba.config.CACHE_DIR  # read by numba's cache locator as it is set up
+        numba.config.CACHE_DIR = str(cache_dir())
         try:
             return njit(cache=True, **options)(fn)
         except RuntimeError:  # numba found no writable cache directory for this file
             return njit(**options)(fn)
+        finally:
+            numba.config.CACHE_DIR = saved
     return decorate
 
 
