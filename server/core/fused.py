@@ -28,13 +28,12 @@ from .activations import _EXP_BOUND
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-
 def cache_dir(environ=os.environ):
     """Return where the compiled kernels are cached: ``$NUMBA_CACHE_DIR``, else the user's.
 
     numba's default, ``__pycache__`` beside this file, would write into an installed
     package; the user's cache is ``$XDG_CACHE_HOME/backprop-lab/numba`` (default
-    ``~/.cache/backprop-lab/numba``), where the data sets are cached too.
+    ``~/.cache/backprop-lab/numba``), beside an installed copy's data set cache.
     """
     if environ.get("NUMBA_CACHE_DIR"):
         return Path(environ["NUMBA_CACHE_DIR"])
