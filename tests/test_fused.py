@@ -62,7 +62,7 @@ def numpy_output_layer(zn, b, Y, scale):
     """The numpy passes of the engine's output layer: (cost, output, delta)."""
     zn = zn - b
     output = activations.sigmoid_of_negated(zn, out=np.empty_like(zn))
-    cost = maths._cost_of_negated(zn, output, Y)
+    cost = maths.cost_of_negated(zn, output, Y)
     return cost, output, (output - Y) * scale
 
 

@@ -5,7 +5,7 @@ temporary, and the output layer as about fifteen small passes; each loop here re
 its arrays once. ``exp`` and ``log`` stay numpy's: its vectorised ``exp`` (0.75 ns
 per float64 value) beats the scalar libm call a compiled loop makes (6 ns), so the
 sigmoid is three passes: bias and clip (here), ``exp`` (numpy), ``1 / (1 + e)``
-(here). Same maths as :mod:`activations` and ``maths._cost_of_negated`` to rounding;
+(here). Same maths as :mod:`activations` and ``costs.cost_of_negated`` to rounding;
 sums are accumulated in float64 in a different order.
 
 Each kernel takes the C-contiguous storage of an (m, k) array: ``(m, k)`` itself
@@ -133,7 +133,7 @@ def _output_first(s, b, y, bound, per_row):  # pragma: no cover (compiled)
     """``s = clip(s - b)``; return ``sum(y v - min(v, 0))`` of ``v = s - b`` (before the clip).
 
     For 0/1 targets, ``y v - min(v, 0)`` is ``max(t, 0)`` of ``t = z`` (y = 0) or ``-z``
-    (y = 1), the exact part of each unit's cross-entropy (``maths._cost_of_negated``).
+    (y = 1), the exact part of each unit's cross-entropy (``costs.cost_of_negated``).
     """
     rows, cols = s.shape
     total = 0.0
