@@ -32,7 +32,7 @@ from _util import (
 )
 
 import server.core.blas as blas
-from server.core import maths
+from server.core import fused, maths
 from server.datasets import load_dataset
 from server.network import NeuralNetwork, layer_table, loss_and_grad, unpack
 
@@ -43,6 +43,7 @@ def evaluation_steps(X, Y, flat, table, lam):
     grad = np.empty_like(flat)
     g1, g2 = unpack(grad, table)
     s = {}
+    bound, one = X.dtype.type(fused._EXP_BOUND[X.dtype]), X.dtype.type(1)
 
     def step(name):
         def add(fn):
@@ -52,23 +53,27 @@ def evaluation_steps(X, Y, flat, table, lam):
     steps = []
     step("X @ W1 (m x n x h product, as X @ -W1)")(
         lambda: s.update(z1=maths.hidden_product(X, np.negative(t1[1:]))))
-    step("- b1 (m x h)")(lambda: s["z1"].__isub__(t1[0]))
-    step("sigmoid (m x h)")(lambda: s.update(a1=maths.sigmoid_of_negated(s["z1"], out=s["z1"])))
+
+    @step("- b1, clip (m x h, compiled)")
+    def bias_clip():
+        s["z1s"], per_row = fused.storage(s["z1"])  # (h, m) in float64: unit-major
+        fused._bias_clip(s["z1s"], t1[0], bound, per_row)
+
+    step("exp (m x h, numpy)")(lambda: np.exp(s["z1s"], out=s["z1s"]))
+    step("1 / (1 + e) (m x h, compiled)")(lambda: fused._reciprocal_1p(
+        s["z1s"].reshape(-1), one) or s.update(a1=s["z1"]))
     step("a1 @ W2 (m x h x p, as a1 @ -W2)")(
         lambda: s.update(z2=maths._output_product(s["a1"], np.negative(t2[1:]), True)))
-    step("- b2, sigmoid (m x p)")(lambda: s.update(out=maths.sigmoid_of_negated(
-        s["z2"].__isub__(t2[0]), out=np.empty_like(s["z2"]))))
-    step("cross-entropy (m x p)")(lambda: maths._cost_of_negated(s["z2"], s["out"], Y))
-    step("delta2 = (out - Y) / m")(lambda: s.update(d2=np.subtract(s["out"], Y).__imul__(1 / m)))
-    step("d2.T @ a1, column sums")(lambda: maths._layer_gradient(s["a1"], s["d2"], g2, False))
+    step("output layer (m x p): bias, sigmoid, cost, delta2, its sums")(lambda: s.update(
+        d2=fused.output_layer(s["z2"], t2[0], Y, 1 / m, g2[0])[2]))
+    step("d2.T @ a1 (p x m x h)")(lambda: maths._weight_gradient(s["a1"], s["d2"], g2[1:],
+                                                                 False))
     step("d2 @ W2.T (m x p x h)")(lambda: s.update(d1=maths.hidden_product(s["d2"], t2[1:].T)))
-    step("times sigmoid' (m x h)")(lambda: maths.ACTIVATIONS["logistic"].slope(s["a1"], s["d1"]))
+    step("times sigmoid', column sums of d1 (m x h, compiled)")(
+        lambda: fused.logistic_slope(s["a1"], s["d1"], g1[0]))
     step("d1.T @ X (h x m x n product)")(
         lambda: maths._weight_gradient(X, s["d1"], g1[1:], False))
-    step("column sums of d1")(lambda: maths.column_sums(s["d1"], g1[0]))
-    step("regularization")(lambda: [g[1:].__iadd__(lam / m * t[1:]) for t, g in
-                                    ((t1, g1), (t2, g2))] and maths.regularization_cost(
-                                        (t1, t2), lam, m))
+    step("regularization (compiled)")(lambda: maths._regularize((t1, t2), (g1, g2), lam / m))
     return steps
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import fused
 from .activations import (  # noqa: F401  (maths keeps the names it always exported)
     ACTIVATIONS,
     DEFAULT_ACTIVATION,
@@ -21,6 +22,14 @@ from .activations import (  # noqa: F401  (maths keeps the names it always expor
     activation_of,
     sigmoid,
     sigmoid_of_negated,
+)
+from .costs import (  # noqa: F401  (maths keeps the names it always exported)
+    cost_of_negated,
+    data_cost,
+    data_cost_terms,
+    regularization_cost,
+    softplus_sum,
+    sumsq,
 )
 
 # --------------------------------------------------------------------------
@@ -49,22 +58,6 @@ def pack(thetas, dtype=np.float64):
 
 # --------------------------------------------------------------------------
 # Forward pass and the one loss-and-gradient function.
-
-
-def sumsq(a):
-    """Return ``sum(a**2)`` without BLAS.
-
-    ``np.vdot`` and ``np.linalg.norm`` call a threaded OpenBLAS ``ddot``; on a busy
-    2-core machine a 50k-element ``vdot`` took a median 1.37 ms against 0.019 ms for
-    ``einsum`` (bench/engine.py notes).
-    """
-    flat = a.ravel()
-    return float(np.einsum("i,i->", flat, flat))
-
-
-def softplus_sum(z):
-    """Return ``sum(log(1 + exp(z)))`` without overflow (6x faster than ``np.logaddexp``)."""
-    return float(np.maximum(z, 0.0).sum() + np.log1p(np.exp(-np.abs(z))).sum())
 
 
 # Hidden layers' (m, s) arrays are laid out unit-major (each unit's m values
@@ -126,10 +119,20 @@ def _hidden_layer(a, theta, act, zs=None):
             zs.append(z.copy())
         return act.function(z, out=z)  # z is not needed again: overwrite it
     zn = hidden_product(a, np.negative(theta[1:]))  # (m, n_out): -z
-    zn -= theta[0]
     if zs is not None:
-        zs.append(np.negative(zn))
+        zs.append(np.subtract(theta[0], zn))  # z: the negation of zn - b, exactly
+    if _fused(act, zn):
+        return fused.sigmoid_of_negated(zn, theta[0])
+    zn -= theta[0]
     return act.negated(zn, out=zn)
+
+
+def _fused(act, a):
+    """Whether the compiled kernels of :mod:`fused` run the logistic passes of ``a``."""
+    return act.negated is sigmoid_of_negated and a.dtype in fused.DTYPES
+
+
+_LOGISTIC_SLOPE = ACTIVATIONS["logistic"].slope
 
 
 def forward(thetas, X, activation=DEFAULT_ACTIVATION, zs=None):
@@ -151,29 +154,6 @@ def forward(thetas, X, activation=DEFAULT_ACTIVATION, zs=None):
         zs.append(z.copy())
     activations.append(sigmoid(z))
     return activations, z
-
-
-def data_cost(z_out, Y):
-    """Return the summed cross-entropy of sigmoid outputs ``expit(z_out)`` against 0/1 ``Y``.
-
-    ``-[y log(s) + (1 - y) log(1 - s)]`` for ``s = expit(z)`` is ``softplus(z)`` for
-    ``y = 0`` and ``softplus(-z)`` for ``y = 1``: finite for any ``z``, so saturated
-    units never hit ``log(0)``, and without the cancellation of ``softplus(z) - y z``
-    (at ``z = 10``, ``10.0000454 - 10``), which would bury the small cost of a
-    well-fitted sample, and its gradient check, in rounding noise.
-    """
-    return softplus_sum(np.where(Y > 0.5, -z_out, z_out))
-
-
-def data_cost_terms(z_out, Y):
-    """Return each output unit's cross-entropy, shape like ``z_out``; summed, :func:`data_cost`."""
-    s = np.where(Y > 0.5, -z_out, z_out)
-    return np.maximum(s, 0.0) + np.log1p(np.exp(-np.abs(s)))
-
-
-def regularization_cost(thetas, lam, m):
-    """Return ``lam / (2 m) * sum(theta**2)`` over the non-bias rows (row 0 is the bias)."""
-    return 0.5 * lam / m * sum(sumsq(t[1:]) for t in thetas) if lam else 0.0
 
 
 BLOCK_ROWS = 16384
@@ -209,30 +189,24 @@ def _weight_gradient(a_prev, delta, grad, accumulate):
         np.copyto(grad, grad_t.T)
 
 
-def _layer_gradient(a_prev, delta, grad, accumulate):
-    """Write (or add) ``[1, a_prev]^T delta`` into ``grad`` (n_in + 1, n_out)."""
-    _weight_gradient(a_prev, delta, grad[1:], accumulate)
-    if accumulate:
-        grad[0] += column_sums(delta, np.empty_like(grad[0]))
-    else:
-        column_sums(delta, grad[0])
+def _output_layer(a, theta, Y, scale, bias_grad, hidden, zs=None):
+    """Return ``(cost, output, delta)`` of the logistic output layer on inputs ``a`` (b, n_in).
 
-
-def _cost_of_negated(zn, out, Y):
-    """Return :func:`data_cost` from ``zn = -z_out`` and ``out = sigmoid(z_out)``; overwrite ``zn``.
-
-    Each unit's ``softplus(s)`` (``s = z`` for y = 0, ``-z`` for y = 1) is ``max(s, 0)
-    - log(max(out, 1 - out))``. The first term is exact for 0/1 targets (``y zn -
-    min(zn, 0)``), so there is no cancellation; the second is the log of a number in
-    [0.5, 1], accurate to about 1e-16 absolutely, and reuses the sigmoid: one ``log``
-    instead of an ``exp`` and a ``log1p``.
+    ``delta`` is dJ/dz times ``scale``; ``bias_grad`` (p,) receives its column sums.
     """
-    terms = np.multiply(Y, zn)  # (b, p)
-    terms -= np.minimum(zn, 0.0, out=zn)  # max(s, 0)
-    kept = np.subtract(1.0, out, out=zn)
-    np.maximum(kept, out, out=kept)  # max(out, 1 - out): the likelier side, >= 0.5
-    terms -= np.log(kept, out=kept)
-    return float(terms.sum())
+    zn = _output_product(a, np.negative(theta[1:]), hidden)  # (b, p): a @ -W
+    Y = _same_layout(Y, zn)
+    if zs is not None:
+        zs.append(np.subtract(theta[0], zn))
+    if zn.dtype in fused.DTYPES:
+        return fused.output_layer(zn, theta[0], Y, scale, bias_grad)
+    zn -= theta[0]  # -z of the output layer
+    output = sigmoid_of_negated(zn, out=np.empty_like(zn))
+    cost = cost_of_negated(zn, output, Y)
+    delta = np.subtract(output, Y)  # dJ/dz of the output layer, times m
+    delta *= scale
+    column_sums(delta, bias_grad)
+    return cost, output, delta
 
 
 def _backprop_block(thetas, grads, X, Y, scale, accumulate, activation, trace=None):
@@ -247,28 +221,37 @@ def _backprop_block(thetas, grads, X, Y, scale, accumulate, activation, trace=No
     activations = [X]
     for theta in thetas[:-1]:
         activations.append(_hidden_layer(activations[-1], theta, act, zs))
-    zn = _output_product(activations[-1], np.negative(thetas[-1][1:]), len(thetas) > 1)
-    zn -= thetas[-1][0]  # (b, p): -z of the output layer
-    Y = _same_layout(Y, zn)
-    if zs is not None:
-        zs.append(np.negative(zn))
-    output = sigmoid_of_negated(zn, out=np.empty_like(zn))
-    cost = _cost_of_negated(zn, output, Y)
-    delta = np.subtract(output, Y)  # (b, p): dJ/dz of the output layer, times m
-    delta *= scale
+    bias_grad = np.empty_like(grads[-1][0])  # (p,): the column sums of delta
+    cost, output, delta = _output_layer(activations[-1], thetas[-1], Y, scale, bias_grad,
+                                        len(thetas) > 1, zs)
     for layer in range(len(thetas) - 1, -1, -1):
         a_prev = activations[layer]  # (b, n_in)
         if trace is not None:
             trace.delta.insert(0, delta.copy())
-        _layer_gradient(a_prev, delta, grads[layer], accumulate)
+        _weight_gradient(a_prev, delta, grads[layer][1:], accumulate)
+        if accumulate:
+            grads[layer][0] += bias_grad
+        else:
+            grads[layer][0] = bias_grad
         if layer > 0:  # the input layer needs no delta
             delta = hidden_product(delta, thetas[layer][1:].T)  # (b, n_in), like a_prev
-            act.slope(a_prev, delta)  # times g'(z) of the hidden layer
+            bias_grad = _hidden_slope(act, a_prev, delta)  # delta *= g'(z); its column sums
     if trace is not None:
         activations.append(output)
         trace.a[:] = activations
         trace.cost = cost
     return cost, output
+
+
+def _hidden_slope(act, a, delta):
+    """Multiply ``delta`` (b, s) by ``g'(z)`` in place; return its column sums (s,)."""
+    sums = np.empty(delta.shape[1], dtype=delta.dtype)
+    if act.slope is _LOGISTIC_SLOPE and delta.dtype in fused.DTYPES:
+        fused.logistic_slope(a, delta, sums)
+    else:
+        act.slope(a, delta)
+        column_sums(delta, sums)
+    return sums
 
 
 @dataclass
@@ -347,14 +330,24 @@ def loss_and_grad(flat, table, X, Y, lam, grad_out=None, n_total=None,
     cost, output = _backprop_rows(thetas, grads, X, Y, 1.0 / m, activation)
     cost /= m
     if lam:
-        scale = lam / n_total
-        reg = 0.0
-        for theta, g in zip(thetas, grads):
-            w = theta[1:]  # the bias row is not regularized
-            reg += sumsq(w)
-            g[1:] += scale * w
-        cost += 0.5 * scale * reg
+        cost += _regularize(thetas, grads, lam / n_total)
     return cost, grad, output
+
+
+def _regularize(thetas, grads, scale):
+    """Add ``scale * W`` to each layer's gradient; return ``scale / 2 * sum(W**2)``.
+
+    ``W`` is a theta without its bias row (row 0, not regularized).
+    """
+    reg = 0.0
+    for theta, g in zip(thetas, grads):
+        w, gw = theta[1:], g[1:]
+        if w.dtype in fused.DTYPES and w.flags.c_contiguous and gw.flags.c_contiguous:
+            reg += fused.regularize(w, gw, scale)  # one pass instead of three
+        else:
+            reg += sumsq(w)
+            gw += scale * w
+    return 0.5 * scale * reg
 
 
 def cost_only(flat, table, X, Y, lam, activation=DEFAULT_ACTIVATION):
