@@ -122,6 +122,9 @@ def render(results, equivalents, details, cpu=None, wall=None) -> str:
     ]
     if cpu is not None or wall is not None:
         out.append(f"- run time: {wall or 0:.0f} s wall, {cpu or 0:.0f} s CPU (user + sys)")
+    budget = os.environ.get("MUTATE_TEST_BUDGET", "3")
+    out.append(f"- each mutant ran its covering tests, cheapest first, up to {budget} s of their "
+               "recorded cost (`MUTATE_TEST_BUDGET`; 0: all of them; tools/mutmut_order.py)")
     out += [
         f"- mutants: {total}; killed {counts['killed']}, timed out {counts['timeout']}, "
         f"survived {counts['survived']}, no tests {counts['no tests']}, "

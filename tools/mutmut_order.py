@@ -97,9 +97,32 @@ def pytest_collection_finish(session):
     _compile_kernels()  # this plugin is loaded by mutmut's pytest arguments only
 
 
+# A mutant runs its tests, cheapest first, until their recorded costs add up to this
+# many seconds (the first test always runs). A survivor's tests otherwise all run: a
+# mutant of ``loss_and_grad`` would pay for its 165 tests, minutes of socket sessions.
+# A mutant that only a dearer test would kill counts as a survivor: the budget can
+# only lower the score. ``MUTATE_TEST_BUDGET=0`` runs every covering test.
+BUDGET = float(os.environ.get("MUTATE_TEST_BUDGET", "3"))
+
+
+def within_budget(items, costs, budget=BUDGET):
+    """Return ``items`` sorted by cost, cut where the costs pass ``budget`` (0: all)."""
+    ranked = sorted(items, key=lambda item: costs.get(item.nodeid, float("inf")))
+    if budget <= 0:
+        return ranked, []
+    spent = 0.0
+    for k, item in enumerate(ranked):
+        spent += costs.get(item.nodeid, budget)
+        if k and spent > budget:
+            return ranked[:k], ranked[k:]
+    return ranked, []
+
+
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     if _phase() in (None, "", "stats", "list_all_tests") or not COSTS.exists():
         return
-    costs = json.loads(COSTS.read_text())
-    items.sort(key=lambda item: costs.get(item.nodeid, float("inf")))
+    kept, dropped = within_budget(items, json.loads(COSTS.read_text()))
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    items[:] = kept
