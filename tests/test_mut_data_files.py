@@ -131,7 +131,7 @@ def test_arrays_reads_a_written_cache_and_writes_a_missing_one(tmp_path, monkeyp
                 X_test=np.zeros((1, 400)), y_test=np.array([3]))
     calls = []
     monkeypatch.setattr(digits20, "build", lambda d: calls.append(d) or fake)
-    path = tmp_path / "sub" / "c.npz"
+    path = tmp_path / "a" / "b" / "c.npz"  # the cache directory is made, parents too
     got = digits20.arrays(path, DATA_DIR)
     assert calls == [DATA_DIR] and [a.tolist() for a in got[1::2]] == [[1, 2], [3]]
     assert path.is_file() and os.listdir(path.parent) == ["c.npz"]  # no temporary left
@@ -142,6 +142,11 @@ def test_arrays_reads_a_written_cache_and_writes_a_missing_one(tmp_path, monkeyp
     path.write_bytes(b"torn")
     digits20.arrays(path, DATA_DIR)
     assert len(calls) == 2
+    with open(path, "wb") as f:  # a foreign file holding pickled objects is not unpickled
+        np.savez(f, X_train=np.array([{}], dtype=object), y_train=fake["y_train"],
+                 X_test=fake["X_test"], y_test=fake["y_test"])
+    assert digits20.arrays(path, DATA_DIR)[0].dtype == np.float64
+    assert len(calls) == 3
 
 
 # --------------------------------------------------------------------------- splits
