@@ -37,7 +37,8 @@ def test_load_dataset_refuses_an_unknown_id_or_parameters_by_name():
     assert toy.params["n_points"] == 12 and toy.params["data_seed"] == 3
 
 
-def test_image_sets_are_memoised_per_resolved_directory(tmp_path):
+def test_image_sets_are_memoised_per_resolved_directory(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "_MEMO", {})  # other tests' fixtures keep the real memo
     first = datasets.load_dataset("optdigits")
     assert datasets.load_dataset("optdigits", data_dir=str(paths.DATA_DIR / ".")) is first
     assert datasets.load_dataset("optdigits", cache_dir=tmp_path) is not first
