@@ -91,3 +91,36 @@ def test_the_cache_path_defaults_to_the_shipped_data_and_the_users_cache(tmp_pat
     assert path == datasets.digits20.cache_path(paths.DATA_DIR, tmp_path,
                                                 datasets.CACHE_FORMAT_VERSION)
     assert path.name.startswith("digits20-v1-")
+
+
+def _link(tmp_path, rels):
+    """A data directory holding only ``rels``, linked to the shipped files."""
+    data = tmp_path / "data"
+    for rel in rels:
+        (data / rel).parent.mkdir(parents=True, exist_ok=True)
+        (data / rel).symlink_to(paths.DATA_DIR / rel)
+    return data
+
+
+def test_mnist_is_read_from_the_given_directory_for_both_splits(tmp_path):
+    only_test = _link(tmp_path / "a", files.MNIST_FILES["test"])
+    with pytest.raises(FileNotFoundError, match="train-images"):
+        datasets._build_image_dataset("mnist", only_test, tmp_path)
+    only_train = _link(tmp_path / "b", files.MNIST_FILES["train"])
+    with pytest.raises(FileNotFoundError, match="t10k-images"):
+        datasets._build_image_dataset("mnist", only_train, tmp_path)
+
+
+def test_digits20_is_keyed_and_read_from_the_given_directories(tmp_path):
+    cache = tmp_path / "cache"
+    shipped_key = datasets.digits20_cache_path(paths.DATA_DIR, cache)
+    cache.mkdir()
+    np.savez(shipped_key, X_train=np.zeros((1, 400)), y_train=[0],
+             X_test=np.zeros((1, 400)), y_test=[0])  # the shipped files' cache
+    assert datasets._build_image_dataset("digits20", paths.DATA_DIR, cache).y_train.tolist() == [0]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(FileNotFoundError, match=str(empty)):
+        datasets._build_image_dataset("digits20", empty, cache)
+    with pytest.raises(FileNotFoundError, match=str(empty)):
+        datasets.digits20_cache_path(empty, cache)

@@ -112,6 +112,7 @@ def test_select_takes_the_first_of_each_class_in_file_order():
     assert digits20.select_digits20(labels, 2).tolist() == [0, 1, 2, 3, 4, 6, 7]
     assert digits20.select_digits20(labels, 1).tolist() == [0, 1, 3, 6]
     assert digits20.select_digits20(np.repeat(np.arange(10), 501)).size == 5000
+    assert digits20.select_digits20(np.array([10, 11, 0]), 2).tolist() == [2]  # digits only
 
 
 def test_to_digits20_area_averages_28_to_20_and_flattens_rows():
