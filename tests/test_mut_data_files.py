@@ -68,6 +68,10 @@ def test_read_idx_refuses_another_type_or_a_wrong_length(tmp_path):
     with pytest.raises(ValueError) as info:
         files.read_idx(path)
     assert str(info.value) == f"{path}: 5 data bytes for dimensions [2, 3]"
+    path = _idx(tmp_path / "b.gz", 0x0802, [2**24 + 1, 2**24 + 1], bytes(1))  # all 4 bytes count
+    with pytest.raises(ValueError) as info:
+        files.read_idx(path)
+    assert str(info.value) == f"{path}: 1 data bytes for dimensions [16777217, 16777217]"
 
 
 def test_read_mnist_gives_uint8_images_and_int64_labels(monkeypatch):
