@@ -25,6 +25,10 @@ def test_a_file_digest_is_its_sha256_and_follows_a_rewrite(tmp_path):
     assert files.file_sha256(str(path)) == hashlib.sha256(b"abc").hexdigest()
     path.write_bytes(b"abcd")  # another size: the memo does not answer for it
     assert files.file_sha256(path) == hashlib.sha256(b"abcd").hexdigest()
+    twin = tmp_path / "twin.bin"  # same size and time as f.bin: the memo tells them by path
+    twin.write_bytes(b"wxyz")
+    os.utime(twin, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns))
+    assert files.file_sha256(twin) == hashlib.sha256(b"wxyz").hexdigest()
     big = tmp_path / "big.bin"
     data = bytes(range(256)) * 8200  # over one 1 MiB block
     big.write_bytes(data)
