@@ -167,9 +167,13 @@ def test_the_split_names_bad_shapes():
     with pytest.raises(ValueError) as info:
         train_validation_split(np.zeros((4, 2)), np.zeros(3), 0.5)
     assert str(info.value) == "X must be (n, n_features) and y (n,), got (4, 2) and (3,)"
-    with pytest.raises(ValueError) as info:
-        train_validation_split(np.zeros((4, 2)), np.zeros(4), True)
-    assert str(info.value) == "validation_fraction must be a number in [0, 1), got True"
+    for bad in (True, 1.0, -0.1, "0.2", None):
+        with pytest.raises(ValueError) as info:
+            train_validation_split(np.zeros((4, 2)), np.zeros(4), bad)
+        assert str(info.value) == f"validation_fraction must be a number in [0, 1), got {bad!r}"
+    X_tr, _, X_val, _ = train_validation_split(np.zeros((4, 2)), np.zeros(4), 0)
+    assert X_tr.shape == (4, 2) and X_val.shape == (0, 2)
+    assert len(train_validation_split(np.zeros((4, 2)), np.zeros(4), np.float32(0.5))[3]) == 2
 
 
 def test_the_split_gives_the_remaining_rows_to_the_largest_remainders():

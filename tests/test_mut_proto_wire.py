@@ -39,6 +39,14 @@ def test_a_weights_frame_is_length_header_padding_and_little_endian_float32():
     assert header == text.encode() + b" " * pad  # padded with spaces only, and no more
     assert (4 + n) % 4 == 0
     assert data == np.array([1.0, -2.0, 0.5, 3.0, 4.0], "<f4").tobytes()
+    for run_id in ("r", "rx", "rxx", "rxxx"):  # every header length: float32 pads to 4
+        n, header, _ = _split(frames.encode_weights(run_id, 1, [a]))
+        assert (4 + n) % 4 == 0 and len(header) - len(header.rstrip(b" ")) < 4
+
+
+def test_a_header_field_that_is_not_finite_is_refused():
+    with pytest.raises(ValueError):  # JSON has no NaN: the page could not read the header
+        frames.encode_weights("r", 1, [np.zeros(1)], probe_activations=[[float("nan")]])
 
 
 def test_a_gradients_frame_carries_its_kind_and_aligns_float64_data():
@@ -150,7 +158,8 @@ def test_int_accepts_its_bounds_and_whole_floats_and_names_the_range():
 
 
 def test_float_accepts_its_bounds_open_or_closed_and_names_the_range():
-    r = Reader({"a": 0, "b": 1.0, "c": 0.5})
+    r = Reader({"a": 0, "b": 1.0, "c": 0.5, "n": None})
+    assert r.float("n", 0.0, 1.0, default=0.5) == 0.5
     value = r.float("a", 0.0, 1.0)
     assert value == 0.0 and type(value) is float
     assert r.float("b", 0.0, 1.0) == 1.0 and r.float("c", 0.0, 1.0, lo_open=True) == 0.5
@@ -167,8 +176,9 @@ def test_float_accepts_its_bounds_open_or_closed_and_names_the_range():
 
 
 def test_choice_lists_the_allowed_values_and_echoes_a_short_value():
-    r = Reader({"c": "b"})
+    r = Reader({"c": "b", "n": None})
     assert r.choice("c", ("a", "b")) == "b" and r.choice("d", ("a",), default="a") == "a"
+    assert r.choice("n", ("a",)) is None  # null is absent, and counts as read
     r.finish()
     _refused(lambda: Reader({"c": "z"}).choice("c", ("a", "b")), "c: 'z' is not one of ['a', 'b']")
     long = "q" * 100
@@ -177,7 +187,8 @@ def test_choice_lists_the_allowed_values_and_echoes_a_short_value():
 
 
 def test_ident_reads_an_id_or_names_the_alphabet():
-    r = Reader({"i": "run_1"})
+    r = Reader({"i": "run_1", "n": None})
+    assert r.ident("n") is None
     assert r.ident("i") == "run_1" and r.ident("j", default="d") == "d"
     r.finish()
     for bad in ("", "a b", 7):
@@ -187,9 +198,10 @@ def test_ident_reads_an_id_or_names_the_alphabet():
 
 def test_int_list_checks_its_length_and_every_entry():
     default = (3, 4)
-    r = Reader({"l": [1, 5]})
+    r = Reader({"l": [1, 5], "one": [2], "n": None})
     got = r.int_list("l", 1, 2, 1, 5, default)
-    assert got == [1, 5]
+    assert got == [1, 5] and r.int_list("one", 1, 2, 1, 5, default) == [2]
+    assert r.int_list("n", 1, 2, 1, 5, default) == [3, 4]
     missing = r.int_list("m", 1, 2, 1, 5, default)
     assert missing == [3, 4] and isinstance(missing, list)
     r.finish()
@@ -205,6 +217,9 @@ def test_request_id_is_echoed_or_refused_by_name():
     r = Reader({"request_id": "q"})
     assert r.request_id() == "q"
     r.finish()
+    r = Reader({"request_id": None})
+    assert r.request_id() is None
+    r.finish()  # null is absent, and counts as read
     r = Reader({"type": "t"})
     assert r.request_id() is None
     r.finish()
