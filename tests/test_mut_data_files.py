@@ -189,6 +189,28 @@ def test_the_split_gives_the_remaining_rows_to_the_largest_remainders():
     assert sorted(y_val.tolist()) == [4, 4, 4, 7, 7, 7]
 
 
+def test_ties_between_remainders_go_to_the_lower_class_whatever_the_class_count():
+    extra = [3, 2, 2, 1, 1, 1, 1, 1, 1, 3, 2, 3, 2, 2, 3, 3, 2]  # 17 classes: past numpy's
+    counts = [4 + e for e in extra]  # insertion-sort size, where an unstable sort reorders ties
+    y = np.repeat(np.arange(17), counts)
+    share = [0.25 * c for c in counts]
+    floor = [int(v) for v in share]
+    short = round(0.25 * len(y)) - sum(floor)
+    ranked = sorted(range(17), key=lambda c: -(share[c] - floor[c]))  # Python's sort is stable
+    want = [f + (c in ranked[:short]) for c, f in enumerate(floor)]
+    _, _, _, y_val = train_validation_split(np.zeros((len(y), 1)), y, 0.25)
+    assert np.bincount(y_val, minlength=17).tolist() == want
+
+
+def test_the_training_part_is_the_rows_left_out_of_validation():
+    X = np.arange(20.0).reshape(10, 2)
+    y = np.arange(10) % 2
+    X_tr, y_tr, X_val, y_val = train_validation_split(X, y, 0.4)
+    np.testing.assert_array_equal(X_tr[:, 0] / 2 % 2, y_tr)  # each row keeps its label
+    np.testing.assert_array_equal(X_val[:, 0] / 2 % 2, y_val)
+    assert sorted(np.r_[X_tr[:, 0], X_val[:, 0]].tolist()) == X[:, 0].tolist()
+
+
 def test_the_split_is_seeded_with_0_by_default():
     X = np.arange(40.0).reshape(20, 2)
     y = np.arange(20) % 2
