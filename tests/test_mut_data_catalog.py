@@ -124,3 +124,13 @@ def test_digits20_is_keyed_and_read_from_the_given_directories(tmp_path):
         datasets._build_image_dataset("digits20", empty, cache)
     with pytest.raises(FileNotFoundError, match=str(empty)):
         datasets.digits20_cache_path(empty, cache)
+
+
+def test_load_dataset_reads_and_keys_the_directories_it_is_given(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "_MEMO", {})
+    datasets.load_dataset("optdigits")
+    with pytest.raises(FileNotFoundError, match=str(tmp_path)):
+        datasets.load_dataset("optdigits", data_dir=tmp_path)
+    np.savez(datasets.digits20_cache_path(paths.DATA_DIR, tmp_path), X_train=np.zeros((1, 400)),
+             y_train=[0], X_test=np.zeros((1, 400)), y_test=[0])
+    assert len(datasets.load_dataset("digits20", cache_dir=tmp_path).y_train) == 1

@@ -183,3 +183,11 @@ def test_a_28x28_mnist_frame_is_returned_as_it_is_placed():
     np.testing.assert_array_equal(out, np.clip(steps["centred"], 0.0, 1.0))
     small = pp.preprocess_drawing(_bar(), (14, 14))
     np.testing.assert_allclose(small, pp.area_resize(steps["centred"], (14, 14)), atol=1e-12)
+
+
+@pytest.mark.parametrize("n_in, n_out, scale, offset", [
+    (4, 2, 0.5, 0.0), (5, 7, 1.4, 0.0), (6, 4, 0.5, 0.75), (3, 5, 2.0, -1.5), (7, 3, 0.25, 2.2)])
+def test_the_running_integral_is_the_area_weights_product(n_in, n_out, scale, offset):
+    a = np.random.default_rng(n_in).random((n_in, 3))  # the last pixels differ
+    want = pp.area_weights(n_in, n_out, scale, offset) @ a
+    np.testing.assert_allclose(pp._area_axis0(a, n_out, scale, offset), want, atol=1e-12)
