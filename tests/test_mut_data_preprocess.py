@@ -191,3 +191,36 @@ def test_the_running_integral_is_the_area_weights_product(n_in, n_out, scale, of
     a = np.random.default_rng(n_in).random((n_in, 3))  # the last pixels differ
     want = pp.area_weights(n_in, n_out, scale, offset) @ a
     np.testing.assert_allclose(pp._area_axis0(a, n_out, scale, offset), want, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(30, 12), (12, 30)])
+def test_the_mnist_frame_puts_the_centre_of_mass_at_14_and_the_long_side_at_20(shape):
+    crop = np.zeros(shape)
+    crop[:, :3] = 1.0
+    crop[-3:, :] = 0.5  # an L of two inks, off-centre on purpose
+    out = pp._mnist_frame(crop, normalize_stroke=False)
+    assert out.shape == (28, 28)
+    assert pp.centre_of_mass(out) == pytest.approx((14.0, 14.0), abs=1e-9)
+    scale = 20 / max(shape)  # area averaging keeps the ink: it scales with the area
+    assert out.sum() == pytest.approx(crop.sum() * scale**2, rel=1e-9)
+
+
+@pytest.mark.parametrize("shape, width_before, width_after", [
+    ((40, 1), 0.5, 1.896),  # thickened up to about the range's low end (1.96)
+    ((40, 2), 1.0, 2.008),
+    ((10, 4), 8.0, 3.905),  # thinned down to about its high end (3.72)
+    ((40, 20), 10.0, 3.924),
+])
+def test_the_mnist_frame_brings_a_stroke_into_mnists_width_range(shape, width_before, width_after):
+    """Width here is ink over length (a bar 20 pixels long); the figures are the pipeline's
+    own for these bars, pinned: the loop re-measures up to three times, so every part of
+    it (tolerance, bound, step) shows in the result."""
+    crop = np.ones(shape)
+    length = 20.0  # the long side spans MNIST's 20-pixel box
+    assert pp._mnist_frame(crop, False).sum() / length == pytest.approx(width_before)
+    assert pp._mnist_frame(crop, True).sum() / length == pytest.approx(width_after, abs=0.002)
+
+
+def test_a_stroke_inside_the_range_is_left_alone():
+    crop = np.ones((30, 4))  # 4 * 20/30 = 2.7 pixels wide
+    np.testing.assert_array_equal(pp._mnist_frame(crop, True), pp._mnist_frame(crop, False))
