@@ -224,3 +224,28 @@ def test_the_mnist_frame_brings_a_stroke_into_mnists_width_range(shape, width_be
 def test_a_stroke_inside_the_range_is_left_alone():
     crop = np.ones((30, 4))  # 4 * 20/30 = 2.7 pixels wide
     np.testing.assert_array_equal(pp._mnist_frame(crop, True), pp._mnist_frame(crop, False))
+
+
+def test_a_batch_is_resized_like_each_of_its_images():
+    images = np.random.default_rng(1).integers(0, 256, (2, 6, 4)).astype(np.uint8)  # (n, h, w)
+    rows, cols = pp.area_weights(6, 3, 0.5), pp.area_weights(4, 2, 0.5)
+    batch = pp.area_resize(images, (3, 2))
+    assert batch.shape == (2, 3, 2) and batch.dtype == np.float64
+    for image, got in zip(images, batch):
+        np.testing.assert_allclose(got, rows @ image @ cols.T, atol=1e-9)
+        np.testing.assert_allclose(pp.area_resize(image, (3, 2)), got, atol=1e-9)
+    assert pp.area_weights(3, 3, 1.0).tolist() == np.eye(3).tolist()  # offset 0 by default
+
+
+def test_the_border_decides_the_background_unless_it_is_mid_grey():
+    page = np.zeros((10, 10))  # a dark drawing that fills the page, on a white frame
+    page[0, :] = page[-1, :] = page[:, 0] = page[:, -1] = 1.0
+    assert pp._contrast_with_border(page)[5, 5] == 1.0  # dark on light: the frame says so
+    grey = np.full((10, 10), 0.5)  # a mid-grey page and frame: light ink on it
+    grey[5, 5] = 1.0
+    grey[2, 2] = 0.0
+    ink = pp._contrast_with_border(grey)
+    assert ink[5, 5] == 1.0 and ink[2, 2] == 0.0
+    light = np.full((10, 10), 0.8)
+    light[5, 5] = 1.0  # lighter than the paper: no ink, not negative ink
+    assert pp._contrast_with_border(light)[5, 5] == 0.0
