@@ -249,3 +249,14 @@ def test_the_border_decides_the_background_unless_it_is_mid_grey():
     light = np.full((10, 10), 0.8)
     light[5, 5] = 1.0  # lighter than the paper: no ink, not negative ink
     assert pp._contrast_with_border(light)[5, 5] == 0.0
+
+
+def test_a_stretch_is_limited_relative_to_the_other_axis():
+    box = pp.fit_into_box(np.ones((4, 1)), 8.0, (10, 10), keep_aspect=False, max_stretch=2.0)
+    # rows scale 2 (fills the box); columns would scale 8, limited to 2 * 2 = 4
+    assert (box > 0.99).sum() == 8 * 4 and box.sum() == pytest.approx(32.0)
+
+
+def test_a_colour_image_with_a_bad_side_names_its_height_and_width():
+    assert _message(lambda: pp.ink_map(np.zeros((0, 3, 3)))) == (
+        "image sides must be in [1, 4096], got (0, 3)")
