@@ -260,3 +260,19 @@ def test_a_stretch_is_limited_relative_to_the_other_axis():
 def test_a_colour_image_with_a_bad_side_names_its_height_and_width():
     assert _message(lambda: pp.ink_map(np.zeros((0, 3, 3)))) == (
         "image sides must be in [1, 4096], got (0, 3)")
+
+
+def test_the_optdigits_box_is_four_pixels_a_cell_on_each_axis():
+    out, steps = pp.preprocess_drawing(_bar(), (8, 4), True, style="optdigits")
+    assert out.shape == (8, 4) and steps["boxed"].shape == (32, 16)
+    crop = steps["cropped"]  # 24 x 4: the long side becomes the box's 16 = 4 * min(shape)
+    assert steps["boxed"].sum() == pytest.approx(crop.sum() * (16 / 24) ** 2)
+
+
+def test_strokes_are_normalised_by_default():
+    thin = np.zeros((60, 60), np.uint8)
+    thin[10:50, 30] = 255  # 1 pixel wide, 40 long: half a pixel in MNIST's box
+    default = pp.preprocess_drawing(thin, (20, 20))
+    np.testing.assert_array_equal(default, pp.preprocess_drawing(thin, (20, 20),
+                                                                 normalize_stroke=True))
+    assert default.sum() > 2 * pp.preprocess_drawing(thin, (20, 20), normalize_stroke=False).sum()
