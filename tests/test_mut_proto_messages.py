@@ -8,6 +8,7 @@ import math
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from server.protocol import messages as m
 from server.protocol.errors import ProtocolError, invalid
@@ -18,6 +19,7 @@ from server.protocol.settings import optimizers_json, settings_json, variants_js
 def test_rounded_and_num_make_short_finite_json_numbers():
     assert m.rounded([0.123456789, 2]) == [0.12346, 2.0]
     assert m.rounded(np.array([[0.5, 1 / 3]]), 2) == [[0.5, 0.33]]
+    assert [type(v) for v in m.rounded([1, True])] == [float, float]  # numbers as floats
     assert m.num(None) is None and m.num(float("nan")) is None and m.num(math.inf) is None
     assert m.num(np.float32(0.5)) == 0.5 and type(m.num(np.int64(3))) is float
 
@@ -52,8 +54,9 @@ def test_iteration_scalars_take_training_class_accuracy_without_validation():
                  "train_accuracy": 0.25, "val_accuracy": None, "grad_norm": None,
                  "elapsed": 0.1235, "class_accuracy": [0.1235, None], "grad_norms": [2.0]}
     assert type(s["iteration"]) is int and type(s["n_fev"]) is int
-    with_val = m.iteration_scalars(_info(val_accuracy=0.5, val_cost=0.25))
+    with_val = m.iteration_scalars(_info(val_accuracy=0.5, val_cost=0.25, grad_norm=3.0))
     assert with_val["class_accuracy"] == [1.0, 0.0] and with_val["val_cost"] == 0.25
+    assert with_val["val_accuracy"] == 0.5 and with_val["grad_norm"] == 3.0
     assert m.iteration_scalars(_info(class_accuracy=None))["class_accuracy"] is None
     assert m.iteration_scalars(SimpleNamespace(**{k: v for k, v in vars(_info()).items()
                                                   if k != "grad_norms"}))["grad_norms"] == []
@@ -76,6 +79,10 @@ def test_evaluation_state_and_done():
     metrics = dict.fromkeys(m.DONE_FIELDS)
     assert m.done("r", "stopped", "by you", **metrics) == {
         "type": "done", "run_id": "r", "reason": "stopped", "message": "by you", **metrics}
+    del metrics["cost"]
+    with pytest.raises(AssertionError) as info:  # a missing field is named
+        m.done("r", "stopped", "", **metrics)
+    assert str(info.value) == "{'cost'}"
 
 
 def test_prediction_rounds_probabilities_activations_and_image_differently():
@@ -95,6 +102,7 @@ def test_explanation_keeps_layers_unrounded_and_nulls_non_finite_costs():
                               {"z": [1.0], "a": [0.5], "delta": [msg["layers"][1]["delta"][0]]}],
                    "cost": {"total": 0.25, "per": [1.0, None]}, "target": 1}
     assert type(msg["iteration"]) is int and math.isnan(msg["layers"][1]["delta"][0])
+    assert type(msg["layers"][1]["z"][0]) is float
 
 
 def test_gradient_check_result_and_confusion():
