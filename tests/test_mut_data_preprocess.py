@@ -164,7 +164,9 @@ def test_preprocess_names_a_bad_shape_or_style_and_takes_a_style_override():
         "style must be 'mnist', 'optdigits' or 'semeion', got 'emnist'")
     out, steps = pp.preprocess_drawing(_bar(), (20, 20), True, style="semeion")
     assert list(steps) == ["ink", "cropped", "boxed", "output"] and steps["boxed"].shape == (20, 20)
-    assert set(np.unique(out)) == {0.0, 1.0}
+    assert set(np.unique(out)) == {0.0, 1.0} and steps["output"] is out
+    # a 24 x 4 bar stretched: rows fill 20, columns scale 5, limited to 2 * 20/24: 6.7 wide
+    assert out.any(axis=0).sum() >= 6 and out.any(axis=1).sum() == 20
 
 
 def test_the_optdigits_recipe_counts_thresholded_ink_in_4x4_blocks():

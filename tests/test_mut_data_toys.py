@@ -103,12 +103,29 @@ def test_a_toys_catalogue_entry_lists_its_defaults():
     entry["recommended"]["max_iter"] = 1  # a copy
     assert toy.recommended["max_iter"] == 150
     assert toys.toy_summary(toys.TOYS["gaussians"])["class_names"] == ["0", "1", "2"]
+    assert type(entry["n_test"]) is int
 
 
 def test_xor_points_sit_in_their_quadrants_past_the_margin():
     ds = toys.make_toy("xor", n_points=200, noise=0.0)
+    assert ds.X_train.shape == (200, 2)
     v = ds.X_train * 3 - 1.5
     same_sign = np.sign(v[:, 0]) == np.sign(v[:, 1])
     np.testing.assert_array_equal(same_sign, ds.y_train == 0)
     assert np.abs(v).min() >= toys.MARGIN and np.abs(v).max() <= 1.0
     assert (v[:, 0] > 0).any() and (v[:, 0] < 0).any()
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.3])
+def test_a_toy_is_its_pattern_then_its_noise_then_a_shuffle_from_one_seeded_stream(noise):
+    rng = np.random.default_rng(5)  # the documented recipe, step by step
+    want = []
+    for n in (12, 3):
+        X, y = toys.TOYS["circles"].make(n, 2, rng)
+        if noise > 0:  # no noise draws no numbers
+            X = X + rng.normal(0.0, noise, X.shape)
+        order = rng.permutation(n)
+        want += [np.clip((X[order] + 1.5) / 3.0, 0.0, 1.0), y[order]]
+    ds = toys.make_toy("circles", n_points=12, n_test=3, noise=noise, data_seed=5)
+    for got, expected in zip((ds.X_train, ds.y_train, ds.X_test, ds.y_test), want):
+        np.testing.assert_array_equal(got, expected)
