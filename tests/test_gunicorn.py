@@ -92,8 +92,16 @@ def test_gunicorn_serves_http_and_a_websocket_training(gunicorn_server):
 def test_the_documented_command_caps_the_malloc_arenas_of_the_worker(gunicorn_server):
     port, proc, _ = gunicorn_server
     deadline = time.monotonic() + 20
-    while not children(proc.pid):
-        assert time.monotonic() < deadline, "no worker"
+    environ = []
+    while not environ:  # a worker still forking, or one that died, reads back empty
+        assert time.monotonic() < deadline, f"no live worker; children {children(proc.pid)}"
+        for pid in children(proc.pid):
+            try:
+                environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            except OSError:  # gone since it was listed
+                continue
+            if environ != [b""]:
+                break
+            environ = []
         time.sleep(0.2)
-    environ = Path(f"/proc/{children(proc.pid)[0]}/environ").read_bytes().split(b"\0")
     assert b"MALLOC_ARENA_MAX=2" in environ
