@@ -283,3 +283,18 @@ def test_one_hot_rows():
     Y = one_hot(np.array([2, 0, 1]), 4, np.float32)
     assert Y.dtype == np.float32 and Y.tolist() == [[0, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 0]]
     assert one_hot(np.array([1]), 2).dtype == np.float64
+
+
+def test_products_and_outputs_keep_the_computation_dtype():
+    rng = np.random.default_rng(4)
+    a, w = rng.standard_normal((5, 3)), rng.standard_normal((3, 4))
+    single = maths._output_product(a.astype(np.float32), w.astype(np.float32), True)
+    assert single.dtype == np.float32
+    assert unit_major_product(a, w.astype(np.float32)).dtype == np.float64
+    table = layer_table((2, 2, 2))
+    flat = pack([np.full((3, 2), 0.1), np.full((3, 2), -0.2)], np.float32)
+    for m in (3, maths.BLOCK_ROWS + 1):
+        X = np.ones((m, 2), np.float32)
+        _, grad, out = loss_and_grad(flat, table, X, np.eye(2, dtype=np.float32)[np.arange(m) % 2],
+                                     0.0)
+        assert out.dtype == np.float32 and grad.dtype == np.float32 and out.shape == (m, 2)
