@@ -91,3 +91,18 @@ def test_object_arrays_are_refused_without_unpickling(tmp_path):
     arrays = {"theta_0": np.array([[object()]] * 3, dtype=object), "theta_1": THETAS[1]}
     with pytest.raises(ValueError, match=r"theta_0 must be a 2-D float array, got object"):
         NeuralNetwork.load(write(tmp_path / "m.npz", arrays=arrays))
+
+
+def test_the_summary_refuses_more_than_ten_million_declared_parameters(tmp_path):
+    import io
+    import zipfile
+
+    path = write(tmp_path / "m.npz")
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (1, 9_999_989)})
+    with zipfile.ZipFile(path, "a") as zf:  # 12 + 9,999,989 = 10,000,001 parameters
+        zf.writestr("theta_2.npy", header.getvalue())
+    with pytest.raises(ValueError, match=r"^model has more than max_params=10,000,000 "):
+        modelfile.file_summary(path)
+    assert modelfile.file_summary(path, max_params=10_000_001)["layer_sizes"] == [2, 2, 2]

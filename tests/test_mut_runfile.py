@@ -167,3 +167,18 @@ def test_history_members_of_unsigned_or_boolean_type_are_refused():
         with pytest.raises(ValueError, match=f"^history_kept must hold numbers, got {dtype}$"):
             check_members(headers(history_kept=((1,), dtype)), 1)
     check_members(headers(history_kept=((1,), np.dtype(np.int32))), 1)
+
+
+def test_from_model_keeps_the_iteration_the_model_counts():
+    model = SimpleNamespace(thetas=THETAS, cost_history_=[2.0, 1.0], n_iter_=7)  # warm start
+    assert RunHistory.from_model(model).kept.tolist() == [7]
+    bare = RunHistory.from_model(SimpleNamespace(thetas=THETAS))  # never fitted in Python
+    assert len(bare) == 0 and bare.kept.tolist() == [0] and bare.cost.tolist() == []
+
+
+def test_a_history_can_be_copied():
+    import copy
+
+    h = history()
+    clone = copy.deepcopy(h)
+    assert clone.cost.tolist() == h.cost.tolist() and clone.kept.tolist() == [1, 3]
