@@ -106,3 +106,14 @@ def test_the_summary_refuses_more_than_ten_million_declared_parameters(tmp_path)
     with pytest.raises(ValueError, match=r"^model has more than max_params=10,000,000 "):
         modelfile.file_summary(path)
     assert modelfile.file_summary(path, max_params=10_000_001)["layer_sizes"] == [2, 2, 2]
+
+
+def test_a_missing_file_cannot_be_read(tmp_path):
+    with pytest.raises(ValueError, match=r"^cannot read model file: "):
+        NeuralNetwork.load(tmp_path / "missing.npz")
+
+
+def test_hidden_layers_in_the_file_must_match_its_weights(tmp_path):
+    path = write(tmp_path / "m.npz", {"params": {"hidden_layers": [3]}})
+    with pytest.raises(ValueError, match=r"^hidden_layers \(3,\) do not match the thetas' shapes$"):
+        NeuralNetwork.load(path)
