@@ -223,3 +223,10 @@ def test_the_default_learning_rate_of_gd_is_its_entry():
     assert not np.array_equal(pack(a.thetas), pack(c.thetas))
     e = model(max_iter=1, optimizer="adam", batch_size=100).fit(X, y)  # batch capped at m
     assert e.n_fev_ == 1
+
+
+def test_tol_reaches_scipy():
+    X, y = data()
+    loose = model(max_iter=200, optimizer="L-BFGS-B", tol=1e-1, regularization_parameter=10.0)
+    tight = model(max_iter=200, optimizer="L-BFGS-B", regularization_parameter=10.0)
+    assert loose.fit(X, y).n_iter_ < tight.fit(X, y).n_iter_
