@@ -246,3 +246,11 @@ def test_the_class_count_is_the_output_layers(tmp_path):
     with pytest.raises(ValueError, match=r"^not a Backprop Lab model file: classes must list "
                                          r"3 labels$"):
         NeuralNetwork.load(path)
+
+
+def test_a_model_without_training_lists_saves_empty_ones(tmp_path):
+    net = NeuralNetwork.from_thetas(THETAS)
+    del net.cost_history_, net.n_iter_
+    net.save(tmp_path / "m.npz")
+    loaded = NeuralNetwork.load(tmp_path / "m.npz")
+    assert loaded.cost_history_ == [] and loaded.n_iter_ == 0
