@@ -182,3 +182,9 @@ def test_a_history_can_be_copied():
     h = history()
     clone = copy.deepcopy(h)
     assert clone.cost.tolist() == h.cost.tolist() and clone.kept.tolist() == [1, 3]
+
+
+def test_kept_iterations_read_as_floats_become_integers():
+    h = RunHistory({"cost": [1.0, 2.0, 3.0]}, kept=np.array([1.0, 3.0]),
+                   thetas=[np.zeros((2, 2, 1))])
+    assert h.kept.dtype == np.int64 and h.kept.tolist() == [1, 3]
