@@ -181,17 +181,14 @@ def test_cost_of_negated_is_the_data_cost_and_reuses_zn():
 # -- gradients ---------------------------------------------------------------
 
 
-def test_weight_and_layer_gradients_write_or_add():
+def test_weight_gradients_write_or_add():
     a_prev = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
-    delta = np.array([[1.0], [0.0], [-1.0]])
-    grad = np.full((3, 1), 7.0)
-    maths._layer_gradient(a_prev, delta, grad, False)
-    assert grad[:, 0].tolist() == [0.0, -4.0, -4.0]
-    maths._layer_gradient(a_prev, delta, grad, True)
-    assert grad[:, 0].tolist() == [0.0, -8.0, -8.0]
-    g = np.ones((2, 1))
+    delta = np.array([[1.0], [0.0], [-1.0]])  # a_prev.T @ delta = [-4, -4]
+    g = np.full((2, 1), 7.0)
+    maths._weight_gradient(a_prev, delta, g, False)
+    assert g[:, 0].tolist() == [-4.0, -4.0]
     maths._weight_gradient(a_prev, delta, g, True)
-    assert g[:, 0].tolist() == [-3.0, -3.0]
+    assert g[:, 0].tolist() == [-8.0, -8.0]
 
 
 @pytest.mark.parametrize("activation", ["logistic", "tanh", "relu"])
