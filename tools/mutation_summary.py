@@ -121,7 +121,8 @@ def render(results, equivalents, details, cpu=None, wall=None) -> str:
         f"Python {sys.version.split()[0]}",
     ]
     if cpu is not None or wall is not None:
-        out.append(f"- run time: {wall or 0:.0f} s wall, {cpu or 0:.0f} s CPU (user + sys)")
+        cpu_text = "" if cpu is None else f", {cpu:.0f} s CPU (user + sys)"
+        out.append(f"- run time: {wall or 0:.0f} s wall{cpu_text}")
     budget = os.environ.get("MUTATE_TEST_BUDGET", "3")
     out.append(f"- each mutant ran its covering tests, cheapest first, up to {budget} s of their "
                "recorded cost (`MUTATE_TEST_BUDGET`; 0: all of them; tools/mutmut_order.py)")
