@@ -18,6 +18,7 @@ Stable API (the browser tests rely on it):
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -29,6 +30,13 @@ from werkzeug.serving import make_server
 
 from server import create_app
 from server.protocol import decode_weights
+
+
+def capped_wait(timeout: float) -> float:
+    """``timeout``, or less under ``make mutate``: a mutant that stops a run from ending
+    fails its test after ``BACKPROP_LAB_TEST_WAIT_CAP`` seconds (tools/mutmut_order.py
+    sets it) instead of the full wait a real slow machine may need."""
+    return min(timeout, float(os.environ.get("BACKPROP_LAB_TEST_WAIT_CAP", "inf")))
 
 
 @dataclass
@@ -122,6 +130,7 @@ class WSClient:
         return json.loads(frame)
 
     def until(self, kind, timeout=60.0, run_id=None):
+        timeout = capped_wait(timeout)
         deadline = time.monotonic() + timeout
         seen = []
         while True:

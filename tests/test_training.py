@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 
@@ -44,6 +45,8 @@ class FakeClient:
                     and (run_id is None or m.get("run_id") == run_id)]
 
     def wait_for(self, kind, count=1, timeout=60, run_id=None, **match):
+        # under make mutate, BACKPROP_LAB_TEST_WAIT_CAP (conftest.capped_wait) shortens it
+        timeout = min(timeout, float(os.environ.get("BACKPROP_LAB_TEST_WAIT_CAP", "inf")))
         deadline = time.monotonic() + timeout
         with self.cond:
             while True:

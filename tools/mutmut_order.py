@@ -23,6 +23,10 @@ from pathlib import Path
 
 import pytest
 
+# A mutant that keeps a training from ending fails its test after this many seconds of
+# waiting for a message (tests/conftest.py, capped_wait) instead of a minute.
+os.environ.setdefault("BACKPROP_LAB_TEST_WAIT_CAP", "10")
+
 COSTS = Path("mutation-test-costs.json")  # in mutants/, beside mutmut-stats.json
 _fixture_costs: dict[str, float] = {}  # "baseid::name" -> its set-up time
 _costs: dict[str, float] = {}
