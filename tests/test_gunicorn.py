@@ -28,8 +28,10 @@ def gunicorn_server(tmp_path):
     it: its environment and options, on a loopback port, ``--graceful-timeout 2``)."""
     env_models = tmp_path / "models"
     command, doc_env = documented_gunicorn_command(free_port())
+    # SPT_NOENV: with setproctitle installed (mutmut brings it), gunicorn's process
+    # titles would overwrite the environment that /proc/<pid>/environ shows
     env = {"PATH": "/usr/bin:/bin", "BACKPROP_LAB_MODELS_DIR": json.dumps(str(env_models)),
-           "BACKPROP_LAB_BUSY_POLICY": '"queue"', **doc_env}
+           "BACKPROP_LAB_BUSY_POLICY": '"queue"', "SPT_NOENV": "1", **doc_env}
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     lines = queue.Queue()
