@@ -1,5 +1,6 @@
 """The numeric core: cost, backpropagation, optimizers, persistence, input checks."""
 
+import io
 import threading
 import time
 
@@ -306,6 +307,44 @@ def test_save_load_round_trip(tmp_path):
     assert loaded.hidden_layers == (8, 5) and loaded.regularization_parameter == 0.3
     assert loaded.cost_history_ == model.cost_history_
     np.testing.assert_array_equal(loaded.classes_, [2, 4, 6])
+
+
+def test_save_load_through_file_objects(tmp_path):
+    """A model saved into and loaded from open files (a notebook's BytesIO, an upload)
+    reads back whole, also from the middle of a stream, and leaves the stream usable."""
+    X, y = toy_problem()
+    model = NeuralNetwork((6,), 0.1, max_iter=5, random_state=1).fit(X, y)
+    buffer = io.BytesIO()
+    buffer.write(b"header bytes that are not the model")
+    start = buffer.tell()
+    model.save(buffer)
+    buffer.seek(start)
+    loaded = NeuralNetwork.load(buffer)
+    for a, b in zip(model.thetas, loaded.thetas):
+        np.testing.assert_array_equal(a, b)
+    path = tmp_path / "m.npz"
+    model.save(path)
+    with open(path, "rb") as f:
+        np.testing.assert_array_equal(NeuralNetwork.load(f).predict(X), model.predict(X))
+    with pytest.raises(ValueError, match="at most"), open(path, "rb") as f:
+        NeuralNetwork.load(_Huge(f))
+
+
+class _Huge:
+    """A file object that claims to be bigger than any model file may be."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def tell(self):
+        return self.f.tell()
+
+    def seek(self, offset, whence=0):
+        position = self.f.seek(offset, whence)
+        return position + (10**12 if whence == 2 else 0)
+
+    def read(self, n=-1):
+        return self.f.read(n)
 
 
 def _write_npz(path, **arrays):

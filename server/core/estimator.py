@@ -364,13 +364,17 @@ class NeuralNetwork:
         return model
 
     def save(self, path):
-        """Write thetas and JSON metadata to one ``.npz`` file (no pickles)."""
+        """Write thetas and JSON metadata to one ``.npz`` file (no pickles).
+
+        ``path`` is a path or a binary file object open for writing."""
         self._check_fitted()
         modelfile.save_model(self, path)
 
     @classmethod
     def load(cls, path, max_params=10_000_000):
-        """Read a model written by :meth:`save`; refuse anything malformed or hostile."""
+        """Read a model written by :meth:`save`; refuse anything malformed or hostile.
+
+        ``path`` is a path or a seekable binary file object, read from where it stands."""
         return modelfile.load_model(cls, path, max_params)
 
     def __repr__(self):

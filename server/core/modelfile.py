@@ -63,13 +63,21 @@ def save_model(model, path):
     meta["history"], arrays = history.to_file()
     arrays.update({f"theta_{i}": t for i, t in enumerate(model.thetas)})
     arrays["metadata"] = np.array(json.dumps(meta))
+    if not isinstance(path, (str, os.PathLike)):  # an open file: written where it stands
+        np.savez(path, **arrays)
+        return
     with open(path, "wb") as f:
         np.savez(f, **arrays)
 
 
 def _check_size(path):
     try:
-        size = os.path.getsize(path) if isinstance(path, (str, os.PathLike)) else None
+        if isinstance(path, (str, os.PathLike)):
+            size = os.path.getsize(path)
+        else:  # a file object: what is left of it from where it stands
+            start = path.tell()
+            size = path.seek(0, os.SEEK_END) - start
+            path.seek(start)
     except OSError as e:
         raise ValueError(f"cannot read model file: {e}") from None
     if size is not None and size > MAX_MODEL_FILE_BYTES:
@@ -109,12 +117,15 @@ def _check_members(zf, max_params) -> int:
 def _read_archive(path, max_params):
     """Return ``(metadata dict, thetas)`` of a model file, checked before it is read."""
     _check_size(path)
+    start = None if isinstance(path, (str, os.PathLike)) else path.tell()
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
         raise ValueError(f"{BAD}: not an .npz archive ({e})") from None
     with zf:
         n, history = _check_members(zf, max_params)
+    if start is not None:
+        path.seek(start)  # np.load reads from where the file stands; zipfile moved it
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["metadata"]))
