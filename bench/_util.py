@@ -82,6 +82,7 @@ def floor_eval(X, h, p, unit_major, output_unit_major=None):
         np.matmul(D2.T, A1, out=G2)  # gradients as the engine computes them
         np.matmul(D1.T, X, out=G1)
 
+    run.grads = (G1, G2)
     return run
 
 
@@ -89,15 +90,100 @@ FLOOR_LAYOUTS = {"row-major": (False, False), "unit-major": (True, True),
                  "mixed": (False, True)}  # (hidden, output) unit-major; mixed: float32's
 
 
-def floor_candidates(X, h, p):
-    """Return ``{"floor <layout> <dtype>": run}``, one for each layout of ``FLOOR_LAYOUTS``."""
-    return {f"floor {name} {X.dtype}": floor_eval(X, h, p, *layout)
-            for name, layout in FLOOR_LAYOUTS.items()}
+def floor_candidates(X, h, p, n_threads=1, executor=None):
+    """Return ``{"floor <layout> <dtype>": run}``, one for each layout of ``FLOOR_LAYOUTS``;
+    with ``n_threads`` > 1 and an ``executor`` of ``n_threads - 1`` threads, also each
+    layout on row blocks (:func:`split_floor_eval`), named ``"floor split <layout> <dtype>"``."""
+    floors = {f"floor {name} {X.dtype}": floor_eval(X, h, p, *layout)
+              for name, layout in FLOOR_LAYOUTS.items()}
+    if n_threads > 1 and executor is not None:
+        pool = NumpyPool()
+        floors.update({f"floor split {name} {X.dtype}":
+                       split_floor_eval(X, h, p, *layout, n_threads, executor, pool)
+                       for name, layout in FLOOR_LAYOUTS.items()})
+    return floors
+
+
+class NumpyPool:
+    """Resize numpy's OpenBLAS pool in microseconds: threadpoolctl's controller, found once.
+
+    ``BlasLimits`` scans the loaded libraries each time (milliseconds); a candidate that
+    runs on a one-thread BLAS inside a block timed at N threads switches with this.
+    """
+
+    def __init__(self):
+        from threadpoolctl import ThreadpoolController
+
+        self.libs = [lib for lib in ThreadpoolController().lib_controllers
+                     if "numpy" in os.path.basename(os.path.dirname(lib.filepath))]
+
+    def threads(self):
+        return self.libs[0].num_threads if self.libs else 1
+
+    def set(self, n):
+        for lib in self.libs:
+            lib.set_num_threads(n)
+
+
+def engine_call(flat, table, X, Y, lam, n_threads, pool=None):
+    """Return ``(fn, split)``: one evaluation of ``loss_and_grad`` as ``fit`` makes it.
+
+    With ``n_threads`` > 1 and rows enough, ``fit`` splits the rows over that many
+    threads (``server.core.rowsplit``) on a one-thread BLAS: ``fn`` does the same,
+    switching numpy's pool to one thread for the call (the switch is timed with it).
+    ``Y`` must be in the output layout. Close ``split`` (when not None) when done.
+    """
+    from server.core.maths import loss_and_grad
+    from server.core.rowsplit import RowSplit
+
+    grad = np.empty_like(flat)
+    split = RowSplit.for_fit(X, Y, n_threads)
+    if split is None:
+        return (lambda: loss_and_grad(flat, table, X, Y, lam, grad_out=grad)), None
+    pool = pool or NumpyPool()
+
+    def fn():
+        before = pool.threads()
+        pool.set(1)
+        try:
+            return loss_and_grad(flat, table, X, Y, lam, grad_out=grad, split=split)
+        finally:
+            pool.set(before)
+
+    return fn, split
+
+
+def split_floor_eval(X, h, p, unit_major, output_unit_major, n_threads, executor, pool):
+    """The five products of :func:`floor_eval` on ``n_threads`` row blocks at once, each
+    on a one-thread BLAS, plus the sum of the blocks' gradients: the floor of a split
+    evaluation (``server.core.rowsplit``)."""
+    m = X.shape[0]
+    edges = [m * k // n_threads for k in range(n_threads + 1)]
+    runs = [floor_eval(X[a:b], h, p, unit_major, output_unit_major)
+            for a, b in zip(edges[:-1], edges[1:])]
+
+    def run():
+        before = pool.threads()
+        pool.set(1)
+        try:
+            futures = [executor.submit(r) for r in runs[1:]]
+            runs[0]()
+            for f in futures:
+                f.result()
+        finally:
+            pool.set(before)
+        for r in runs[1:]:
+            for total, part in zip(runs[0].grads, r.grads):
+                total += part
+
+    return run
 
 
 def fastest_floor(times, dtype):
-    """Pop the layouts' round times from ``times``; return the fastest layout's time per round."""
-    runs = [times.pop(f"floor {name} {dtype}") for name in FLOOR_LAYOUTS]
+    """Pop the layouts' round times from ``times`` (split ones too, when there); return the
+    fastest layout's time per round."""
+    names = [f"floor {kind}{name} {dtype}" for kind in ("", "split ") for name in FLOOR_LAYOUTS]
+    runs = [times.pop(name) for name in names if name in times]
     return [min(r) for r in zip(*runs)]
 
 

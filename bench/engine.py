@@ -39,6 +39,7 @@ import subprocess
 import sys
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,7 @@ import numpy as np
 # `python bench/<script>.py` puts bench/ on sys.path; _util puts the repository there.
 from _util import (
     blas_summary,
+    engine_call,
     fastest_floor,
     floor_candidates,
     fmt_ms,
@@ -89,12 +91,6 @@ def rel_diff(a, b):
 
 # --------------------------------------------------------------------------
 # The candidates: each builder returns a zero-argument callable for one evaluation.
-
-
-def engine_eval(flat, table, X, Y):
-    """Return the engine's evaluation as a fit calls it: targets laid out once, gradient buffer."""
-    grad, Y = np.empty_like(flat), output_layout(Y)
-    return lambda: loss_and_grad(flat, table, X, Y, LAMBDA, grad_out=grad)
 
 
 def post_eval(flat64, sizes, X, Y):
@@ -185,17 +181,17 @@ def time_case(label, m, n, h, p, repeats, thread_counts, notes):
     flat64 = initial_flat(sizes)
     X64, y, Y64 = random_problem(m, n, p, dtype="float64", seed=0)
     ref_cost, ref_grad, _ = loss_and_grad(flat64, table, X64, Y64, LAMBDA)
-    candidates = {}
+    base = {}
     run = post_eval(flat64, sizes, X64, Y64)
     c, g = run()
     notes.append(f"{label}: post's cost and gradient vs the engine's (float64): relative "
                  f"difference {max(rel_diff(ref_cost, c), rel_diff(ref_grad, g)):.1e}")
-    candidates["post"] = run
+    base["post"] = run
+    data = {}
     for dtype in ("float64", "float32"):
         X, Y = X64.astype(dtype), Y64.astype(dtype)
         flat = flat64.astype(dtype)
-        candidates[f"engine {dtype}"] = engine_eval(flat, table, X, Y)
-        candidates.update(floor_candidates(X, h, p))
+        data[dtype] = X, output_layout(Y), flat
         cost, grad, _ = loss_and_grad(flat, table, X, Y, LAMBDA)
         check = f"engine {max(rel_diff(ref_cost, cost), rel_diff(ref_grad, grad)):.1e}"
         try:
@@ -205,15 +201,31 @@ def time_case(label, m, n, h, p, repeats, thread_counts, notes):
             check += f", sklearn {d:.1e}"
             if d > TOLERANCE[dtype]:
                 raise RuntimeError(f"cost/gradient differ from the engine's by {d:.1e}")
-            candidates[f"sklearn {dtype}"] = run
+            base[f"sklearn {dtype}"] = run
         except Exception as e:  # a private API: skip it rather than fail the bench
             notes.append(f"scikit-learn skipped on {label} {dtype}: {type(e).__name__}: {e}")
         notes.append(f"{label} {dtype}: cost and gradient vs the float64 engine: relative "
                      f"difference {check}")
     rows = {"median": [], "min": []}
     for n_threads in thread_counts:
+        candidates, splits = dict(base), []
+        executor = ThreadPoolExecutor(n_threads - 1) if n_threads > 1 else None
+        for dtype, (X, Y, flat) in data.items():
+            fn, split = engine_call(flat, table, X, Y, LAMBDA, n_threads)
+            if split is not None:
+                splits.append(split)
+                cost, grad, _ = fn()
+                d = max(rel_diff(ref_cost, cost), rel_diff(ref_grad, grad))
+                notes.append(f"{label} {dtype}, rows split over {n_threads} threads: relative "
+                             f"difference {d:.1e}")
+            candidates[f"engine {dtype}"] = fn
+            candidates.update(floor_candidates(X, h, p, n_threads, executor))
         with blas.BlasLimits(n_threads):
             times = interleaved(candidates, repeats, warm_each=True)
+        for split in splits:
+            split.close()
+        if executor is not None:
+            executor.shutdown()
         for dtype in ("float64", "float32"):  # the floor: the fastest layout of each round
             times[f"floor {dtype}"] = fastest_floor(times, dtype)
         print(f"  {label}, {n_threads} thread(s): {repeats} rounds of {len(candidates)} "
@@ -269,15 +281,18 @@ def time_fits(m, n, h, p, iters, repeats, optimizer):
     n_fev = fit().n_fev_  # also the warm-up of every path
     sizes = (n, h, p)
     table, flat = layer_table(sizes), initial_flat(sizes)
-    grad, Y = np.empty_like(flat), output_layout(Y)
+    n_threads = os.cpu_count() or 1  # what fit does with n_threads=None
+    evaluate, split = engine_call(flat, table, X, output_layout(Y), LAMBDA, n_threads)
 
     def evaluations():
-        with limits(os.cpu_count() or 1):  # what fit does with n_threads=None
+        with limits(n_threads):
             for _ in range(n_fev):
-                loss_and_grad(flat, table, X, Y, LAMBDA, grad_out=grad)
+                evaluate()
 
     times = interleaved({"limited": fit, "unlimited": unlimited, "evaluations": evaluations},
                         repeats, warmup=0)
+    if split is not None:
+        split.close()
     return times, n_fev
 
 

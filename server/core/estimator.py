@@ -7,6 +7,7 @@ the table records with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import numpy as np
@@ -26,6 +27,7 @@ from .maths import (
 )
 from .metrics import count_parameters
 from .optimizers import OPTIMIZER_REGISTRY, FitState
+from .rowsplit import RowSplit
 
 DTYPES = ("float64", "float32")
 
@@ -291,8 +293,15 @@ class NeuralNetwork:
         state = FitState(self, Xc, Yc, X_val, Y_val if X_val is not None else None,
                           table, callback, on_evaluation, dtype)
         n_threads = self.n_threads or os.cpu_count() or 1
-        with blas.BlasLimits(n_threads):
-            optimizer = OPTIMIZER_REGISTRY[self.optimizer]
+        optimizer = OPTIMIZER_REGISTRY[self.optimizer]
+        # Full-batch evaluations split their rows over the threads (each on a one-thread
+        # BLAS) when the set is large enough; mini-batches keep a threaded BLAS.
+        split = RowSplit.for_fit(Xc, Yc, n_threads) if optimizer.family == "scipy" else None
+        state.split = split
+        with contextlib.ExitStack() as stack:
+            if split is not None:
+                stack.enter_context(split)
+            stack.enter_context(blas.BlasLimits(1 if split is not None else n_threads))
             optimizer.run(state, optimizer, x0, rng)
         self.thetas = [t.astype(np.float64) for t in unpack(state.best_x, table)]
         self.fit_time_ = state.elapsed()

@@ -300,7 +300,7 @@ def _backprop_rows(thetas, grads, X, Y, scale, activation):
 
 
 def loss_and_grad(flat, table, X, Y, lam, grad_out=None, n_total=None,
-                  activation=DEFAULT_ACTIVATION):
+                  activation=DEFAULT_ACTIVATION, split=None):
     """Return ``(cost, grad, output)`` for the flat parameters on ``(X, Y)``.
 
     Parameters
@@ -315,6 +315,8 @@ def loss_and_grad(flat, table, X, Y, lam, grad_out=None, n_total=None,
         The size of the whole training set when ``X`` is a mini-batch, so that
         the regularization term keeps its full-data weight per sample.
     activation : str, a key of ``ACTIVATIONS`` for the hidden layers
+    split : :class:`rowsplit.RowSplit` of exactly ``X`` and ``Y``, optional
+        Run the rows in blocks on its threads.
 
     Returns
     -------
@@ -327,7 +329,12 @@ def loss_and_grad(flat, table, X, Y, lam, grad_out=None, n_total=None,
     thetas = unpack(flat, table)
     grad = np.empty_like(flat) if grad_out is None else grad_out
     grads = unpack(grad, table)
-    cost, output = _backprop_rows(thetas, grads, X, Y, 1.0 / m, activation)
+    if split is None:
+        cost, output = _backprop_rows(thetas, grads, X, Y, 1.0 / m, activation)
+    elif split.X is X and split.Y is Y:
+        cost, output = split.backprop(thetas, grad, table, 1.0 / m, activation)
+    else:
+        raise ValueError("split must be a RowSplit of this X and Y")
     cost /= m
     if lam:
         cost += _regularize(thetas, grads, lam / n_total)
