@@ -142,3 +142,28 @@ def test_numba_cache_dir_wins_and_a_relative_xdg_path_is_ignored(tmp_path):
                                                           "backprop-lab" / "numba")
     assert fused.cache_dir({"XDG_CACHE_HOME": str(tmp_path)}) == (tmp_path / "backprop-lab" /
                                                                   "numba")
+
+
+def test_the_kernel_decorator_compiles_without_the_gil_cached_in_the_cache_dir(tmp_path,
+                                                                              monkeypatch):
+    """What every kernel is compiled with: no GIL (server/core/rowsplit.py runs the row
+    blocks' kernels at once on the cores), numpy's error model (a division by zero is
+    inf, not an exception in the middle of a training), and numba's on-disk cache in
+    ``cache_dir()``, which the decorator sets only while it compiles."""
+    import numba
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    before = numba.config.CACHE_DIR
+
+    def halve_reciprocal(x):
+        return 0.5 / x
+
+    kernel = fused._kernel(fastmath={"reassoc"})(halve_reciprocal)
+    assert numba.config.CACHE_DIR == before
+    assert kernel.targetoptions["nogil"] is True
+    assert kernel.targetoptions["error_model"] == "numpy"
+    assert kernel.targetoptions["fastmath"] == {"reassoc"}
+    assert kernel(0.0) == np.inf and kernel(4.0) == 0.125
+    assert type(kernel._cache).__name__ == "FunctionCache"
+    assert Path(kernel._cache._cache_path).is_relative_to(tmp_path)
+    assert list(tmp_path.rglob("*halve_reciprocal*.nbi"))
