@@ -37,6 +37,7 @@ import pytest
 os.environ.setdefault("BACKPROP_LAB_TEST_WAIT_CAP", "10")
 
 COSTS = Path("mutation-test-costs.json")  # in mutants/, beside mutmut-stats.json
+CACHES = Path("mutant-caches").resolve()  # in mutants/: each mutant's own data cache
 _fixture_costs: dict[str, float] = {}  # "baseid::name" -> its set-up time
 _costs: dict[str, float] = {}
 _in_fixtures = 0.0  # set-up time spent in fixtures during the current test
@@ -56,12 +57,15 @@ _own_cache: str | None = None
 def pytest_configure(config):
     """In a mutant's process: a private data cache, linked to the shared one."""
     global _own_cache
+    if _phase() == "stats":  # a new run: the caches of mutants killed mid-test are left
+        shutil.rmtree(CACHES, ignore_errors=True)
     if not _is_mutant(_phase()):
         return
     from server.paths import CACHE_DIR_ENV, default_cache_dir
 
     shared = default_cache_dir()
-    _own_cache = tempfile.mkdtemp(prefix="mutant-cache-")
+    CACHES.mkdir(exist_ok=True)
+    _own_cache = tempfile.mkdtemp(prefix="mutant-", dir=CACHES)
     for entry in shared.glob("*.npz") if shared.is_dir() else ():
         try:
             os.link(entry, os.path.join(_own_cache, entry.name))
