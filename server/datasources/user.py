@@ -125,6 +125,8 @@ def _parse_npz(raw: bytes, limits: UserDataLimits):
         if X.ndim != 2 or y.ndim != 1 or len(X) != len(y):
             raise ValueError(f"{which} must be (n, n_features) with y (n,), "
                              f"got {parts[i].shape} and {y.shape}")
+        if X.shape[1] == 0:
+            raise ValueError(f"{which} has no feature columns; need at least 1")
         if X.dtype.kind not in "biuf":  # bool, integers, floats
             raise ValueError(f"{which} must be real numbers, got dtype {X.dtype}")
         X = X.astype(np.float64)
@@ -193,7 +195,7 @@ def _parse_csv(raw: bytes, label_column, limits: UserDataLimits):
 
 
 def _all_numbers(cells, label_column) -> bool:
-    skip = label_column if isinstance(label_column, int) else -1
+    skip = label_column if isinstance(label_column, (int, np.integer)) else -1
     for j, cell in enumerate(cells):
         if j == skip:
             continue
