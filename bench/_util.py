@@ -29,7 +29,9 @@ def interleaved(candidates, repeats, warmup=1, warm_each=False):
     ``warm_each``: every timed call follows an untimed call of the same candidate,
     so each is timed with its own data in cache, as in a fit's loop of evaluations,
     whatever the previous candidate allocated (the post's 16 MB ``hstack`` evicts
-    the next candidate's arrays from the 2 MB L2 otherwise).
+    the next candidate's arrays from the 2 MB L2 otherwise). A candidate with a
+    ``settle`` attribute (seconds) is preceded by that long a pause: see
+    :data:`SPIN_SETTLE`.
     """
     names = list(candidates)
     for _ in range(warmup):
@@ -39,6 +41,7 @@ def interleaved(candidates, repeats, warmup=1, warm_each=False):
     for r in range(repeats):
         k = r % len(names)
         for name in names[k:] + names[:k]:
+            time.sleep(getattr(candidates[name], "settle", 0.0))
             if warm_each:
                 candidates[name]()
             t0 = time.perf_counter()
@@ -104,6 +107,15 @@ def floor_candidates(X, h, p, n_threads=1, executor=None):
     return floors
 
 
+# OpenBLAS's idle workers spin for about 2**28 cycles (~0.1 s here) after their last
+# job before they sleep. A candidate that runs on a one-thread BLAS (the row split)
+# timed right after a two-thread candidate shares the cores with a spinning worker:
+# 7.7 ms instead of 4.3 ms measured on 5000x400->25->10. A fit sets its pool once, so
+# its evaluations never meet a spinning worker after the first tenth of a second;
+# such candidates are timed after this pause.
+SPIN_SETTLE = 0.3
+
+
 class NumpyPool:
     """Resize numpy's OpenBLAS pool in microseconds: threadpoolctl's controller, found once.
 
@@ -150,6 +162,7 @@ def engine_call(flat, table, X, Y, lam, n_threads, pool=None):
         finally:
             pool.set(before)
 
+    fn.settle = SPIN_SETTLE
     return fn, split
 
 
@@ -176,6 +189,7 @@ def split_floor_eval(X, h, p, unit_major, output_unit_major, n_threads, executor
             for total, part in zip(runs[0].grads, r.grads):
                 total += part
 
+    run.settle = SPIN_SETTLE
     return run
 
 

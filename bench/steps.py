@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from _util import (
+    SPIN_SETTLE,
     blas_summary,
     engine_call,
     floor_candidates,
@@ -147,6 +148,9 @@ def fit_overhead(rounds, quick):
         with blas.BlasLimits(n_threads):
             for _ in range(n_fev):
                 floor()
+
+    for run in (fit, evaluations, floors):  # each starts with no BLAS worker spinning
+        run.settle = SPIN_SETTLE
 
     times = interleaved({"fit": fit, "evaluations": evaluations, "floor": floors}, rounds,
                         warmup=0)

@@ -43,7 +43,8 @@ def test_steps_bench_prints_the_step_and_default_run_tables():
     assert out.count("| step | ms | share |") >= 1
     assert table_rows(out, "X @ W1") and table_rows(out, "d1.T @ X")
     rows = table_rows(out, "digits20 500x400-25-10, TNC")
-    assert len(rows) == 1 and rows[0].rstrip().endswith("x |")
+    assert len(rows) == 1 and rows[0].rstrip().endswith("float64 |")  # the floor's layout
+    assert rows[0].count("x |") == 3  # fit / evaluations, fit / floor, evaluations / floor
 
 
 def test_follow_bench_prints_its_table():

@@ -3,6 +3,7 @@
 import io
 import threading
 import time
+import zipfile
 
 import numpy as np
 import pytest
@@ -408,6 +409,23 @@ def test_load_refuses_a_huge_declared_shape_without_reading_it(tmp_path, saved):
         zf.writestr("theta_2.npy", header.getvalue())
     with pytest.raises(ValueError, match="max_params"):
         NeuralNetwork.load(path)
+
+
+@pytest.mark.parametrize("total, refused", [(10_000_000, False), (10_000_001, True)])
+def test_load_takes_at_most_ten_million_parameters_by_default(tmp_path, saved, total, refused):
+    """The default limit at its edge, from the declared shapes alone: a (rows, 1) theta
+    declared on top of the saved model's own parameters brings them to ``total``."""
+    path = tmp_path / "edge.npz"
+    rows = total - sum(v.size for k, v in saved.items() if k.startswith("theta_"))
+    _write_npz(path, **saved)
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (rows, 1)})
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("theta_2.npy", header.getvalue())
+    with pytest.raises(ValueError) as caught:
+        NeuralNetwork.load(path)
+    assert ("more than max_params=10,000,000" in str(caught.value)) is refused
 
 
 def test_load_refuses_non_zip(tmp_path):
