@@ -522,3 +522,23 @@ def test_load_refuses_a_damaged_archive(tmp_path, saved):
     path.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="damaged|not a Backprop Lab"):
         NeuralNetwork.load(path)
+
+
+def test_a_file_objects_size_is_what_is_left_of_it_from_where_it_stands(monkeypatch):
+    """The size limit counts a stream's bytes from its position to its end: a model at
+    exactly the limit loads after any prefix, one byte over is refused."""
+    from server.core import modelfile
+
+    X, y = toy_problem(m=40)
+    model = NeuralNetwork((3,), max_iter=2, random_state=0).fit(X, y)
+    raw = io.BytesIO()
+    model.save(raw)
+    size = len(raw.getvalue())
+    stream = io.BytesIO(b"x" * 1000 + raw.getvalue())
+    monkeypatch.setattr(modelfile, "MAX_MODEL_FILE_BYTES", size)
+    stream.seek(1000)
+    assert NeuralNetwork.load(stream).n_iter_ == model.n_iter_
+    monkeypatch.setattr(modelfile, "MAX_MODEL_FILE_BYTES", size - 1)
+    stream.seek(1000)
+    with pytest.raises(ValueError, match=f"model file is {size} bytes; at most {size - 1}"):
+        NeuralNetwork.load(stream)
