@@ -87,7 +87,7 @@ class FitState:
         self.best_x = None
         self.recent = []  # [(x, cost, grad, output)] of the last evaluations
         self.grad_buf = None
-        self.split = None  # a rowsplit.RowSplit of X and Y, set by fit
+        self.split = None  # a rowsplit.RowSplit of X and Y (fit sets none yet)
 
     def elapsed(self):
         return time.perf_counter() - self.start

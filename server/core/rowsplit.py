@@ -11,9 +11,11 @@ blocks' gradients are added at the end. The data stay where they are: a block is
 view of ``X``'s rows; only the targets' blocks are copied, once, to the output
 layer's layout.
 
-Measured on 5000x400->25->10 (docs/benchmarks.md): the whole evaluation below the
-time of its five products on a two-thread BLAS. The gradient is the same sum split
-in two: it differs from the one-block result by rounding only (about 1e-16).
+Measured on 5000x400->25->10 (docs/benchmarks.md, fourth round): 4.4 ms against
+4.9-5.6 ms on a two-thread BLAS. The gradient is the same sum split in two: it differs
+from the one-block result by rounding only (about 1e-16). ``loss_and_grad(split=...)``
+and the benchmarks use it; ``NeuralNetwork.fit`` does not yet: in the live server its
+two busy threads made the page lose iteration frames (see estimator.py).
 """
 
 from __future__ import annotations
