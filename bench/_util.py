@@ -138,11 +138,12 @@ class NumpyPool:
 
 
 def engine_call(flat, table, X, Y, lam, n_threads, pool=None):
-    """Return ``(fn, split)``: one evaluation of ``loss_and_grad`` as ``fit`` makes it.
+    """Return ``(fn, split)``: one evaluation of ``loss_and_grad``, rows split when they can be.
 
-    With ``n_threads`` > 1 and rows enough, ``fit`` splits the rows over that many
-    threads (``server.core.rowsplit``) on a one-thread BLAS: ``fn`` does the same,
-    switching numpy's pool to one thread for the call (the switch is timed with it).
+    With ``n_threads`` > 1 and rows enough, ``fn`` splits the rows over that many
+    threads (``server.core.rowsplit``) on a one-thread BLAS, switching numpy's pool to
+    one thread for the call (the switch is timed with it). ``fit`` does not split yet
+    (server/core/estimator.py says why): these rows measure what the split would give.
     ``Y`` must be in the output layout. Close ``split`` (when not None) when done.
     """
     from server.core.maths import loss_and_grad
