@@ -117,15 +117,12 @@ def _check_members(zf, max_params) -> int:
 def _read_archive(path, max_params):
     """Return ``(metadata dict, thetas)`` of a model file, checked before it is read."""
     _check_size(path)
-    start = None if isinstance(path, (str, os.PathLike)) else path.tell()
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
         raise ValueError(f"{BAD}: not an .npz archive ({e})") from None
     with zf:
         n, history = _check_members(zf, max_params)
-    if start is not None:
-        path.seek(start)  # np.load reads from where the file stands; zipfile moved it
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["metadata"]))
