@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from server import protocol
 from server.protocol import Limits, ProtocolError
 from server.threads import TrainingSlots
+from server.live.sharing import _Once
 from server.training import Lab, Outbox, Session
 
 LIMITS = Limits()
@@ -258,6 +259,49 @@ def test_outbox_coalesces_intermediate_frames_for_a_slow_client():
     assert iterations == sorted(set(iterations)) and len(iterations) <= 2
     assert outbox.coalesced >= 98
     assert not outbox.alive
+
+
+def test_a_coalesced_iteration_frame_carries_the_scalars_of_those_it_replaced():
+    """A slow client gets fewer iteration frames but every iteration's numbers, in order;
+    the probe's activations are the newest frame's only. Also through a shared run's
+    encode-once wrapper, and a run's other coalesced frames (weights) are the newest alone."""
+    sent = []
+    gate = threading.Event()
+
+    def slow_send(frame):
+        gate.wait()
+        sent.append(json.loads(frame))
+
+    def scalars(i):
+        return {"iteration": i, "n_fev": 3 * i, "cost": 1.0 / i}
+
+    outbox = Outbox(slow_send, name="outbox-test")
+    outbox.put({"type": "started"})
+    for i in range(1, 51):
+        payload = protocol.LazyIteration("r", scalars(i), [np.full((1, 2), i / 100)])
+        outbox.put(payload if i % 2 else _Once(payload), key=("iteration", "r"))
+        outbox.put({"type": "weights", "iteration": i}, key=("weights", "r"))
+    outbox.put({"type": "done"})
+    gate.set()
+    assert outbox.flush(5)
+    outbox.close()
+    frames = [m for m in sent if m["type"] == "iteration"]
+    assert len(frames) <= 2 and outbox.coalesced >= 96
+    points = [s for m in frames for s in [*m.get("skipped", []), m]]
+    assert [p["iteration"] for p in points] == list(range(1, 51))
+    assert all(p["cost"] == 1.0 / p["iteration"] and p["n_fev"] == 3 * p["iteration"]
+               for p in points)
+    assert frames[-1]["probe_activations"] == [[[0.5, 0.5]]]
+    assert all("probe_activations" not in s for m in frames for s in m.get("skipped", []))
+    weights = [m for m in sent if m["type"] == "weights"]
+    assert weights[-1] == {"type": "weights", "iteration": 50} and "skipped" not in weights[-1]
+
+
+def test_an_iteration_frame_that_replaced_none_has_no_skipped_field():
+    frame = protocol.merge_coalesced(protocol.LazyIteration("r", {"iteration": 1}, []), [])
+    assert "skipped" not in frame()
+    plain = {"type": "evaluation"}
+    assert protocol.merge_coalesced(plain, [{"type": "evaluation"}]) is plain
 
 
 def test_outbox_gives_up_on_a_client_that_never_reads():

@@ -2,8 +2,9 @@
 
 A slow client never slows training, and sends from several worker threads never
 interleave. Intermediate ``iteration``, ``evaluation`` and ``weights`` frames of a
-run are coalesced (only the newest pending one is kept); every other frame is
-delivered in order.
+run are coalesced (only the newest pending one is kept, and an iteration frame
+carries the scalars of those it replaced: ``protocol.merge_coalesced``); every
+other frame is delivered in order.
 """
 
 from __future__ import annotations
@@ -24,17 +25,20 @@ class Outbox:
     """Frames waiting for one client, sent in order by one thread.
 
     ``put(payload, key)``: a payload with a ``key`` replaces the pending payload
-    with the same key (in its place in the queue); ``key=None`` frames are never
-    dropped. A payload is a message (a dict or bytes), or a zero-argument callable
+    with the same key (in its place in the queue), and ``merge(newest, replaced)``
+    (the protocol's) makes the payload sent from it and those it replaced, oldest
+    first; ``key=None`` frames are never dropped. A payload is a message (a dict or bytes), or a zero-argument callable
     returning one, evaluated in the sender thread so that building it costs the
     worker nothing; ``encode`` (the protocol's) turns it into the frame sent.
     """
 
-    def __init__(self, send, name="outbox", max_pending=1000, encode=protocol.encode):
+    def __init__(self, send, name="outbox", max_pending=1000, encode=protocol.encode,
+                 merge=protocol.merge_coalesced):
         self._send = send
         self._encode = encode
+        self._merge = merge
         self._max_pending = max_pending
-        self._queue = collections.deque()  # entries: [key, payload]
+        self._queue = collections.deque()  # entries: [key, payload, replaced payloads]
         self._pending = {}                 # key -> its entry in _queue
         self._cond = threading.Condition()
         self._closed = False
@@ -50,7 +54,9 @@ class Outbox:
             if self._closed:
                 return False
             if key is not None and key in self._pending:
-                self._pending[key][1] = payload
+                entry = self._pending[key]
+                entry[2].append(entry[1])
+                entry[1] = payload
                 self.coalesced += 1
                 return True
             if len(self._queue) >= self._max_pending:
@@ -61,7 +67,7 @@ class Outbox:
                 self._queue.clear()
                 self._cond.notify_all()
                 return False
-            entry = [key, payload]
+            entry = [key, payload, []]
             self._queue.append(entry)
             if key is not None:
                 self._pending[key] = entry
@@ -75,11 +81,13 @@ class Outbox:
                     self._cond.wait()
                 if not self._queue:
                     return
-                key, payload = self._queue.popleft()
+                key, payload, replaced = self._queue.popleft()
                 if key is not None:
                     del self._pending[key]
                 self._busy = True
             try:
+                if replaced:
+                    payload = self._merge(payload, replaced)
                 self._send(self._encode(payload() if callable(payload) else payload))
             except Exception as exc:  # the transport is gone: stop sending
                 log.debug("outbox %s: send failed: %r", self._thread.name, exc)

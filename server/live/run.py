@@ -200,7 +200,7 @@ class Run:
         with self.audience.lock:  # a late joiner gets all of history, then the live ones
             self.history.append(scalars)
             self.latest_probe, self.latest_iteration = probe, info.iteration
-            self.audience.put(lambda: protocol.iteration(self.id, scalars, probe),
+            self.audience.put(protocol.LazyIteration(self.id, scalars, probe),
                               key=("iteration", self.id))
         now = time.perf_counter()
         if now - self._last_weights >= self.params["weights_interval_ms"] / 1000:

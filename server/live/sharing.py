@@ -28,15 +28,15 @@ ORPHAN_SECONDS = 600.0  # a shared run lives this long after its presenter's soc
 class _Once:
     """A lazy payload evaluated and encoded once, whichever outbox asks first."""
 
-    __slots__ = ("_make", "_frame", "_lock")
+    __slots__ = ("make", "_frame", "_lock")
 
     def __init__(self, make):
-        self._make, self._frame, self._lock = make, None, threading.Lock()
+        self.make, self._frame, self._lock = make, None, threading.Lock()
 
     def __call__(self):
         with self._lock:
             if self._frame is None:
-                self._frame = protocol.encode(self._make())
+                self._frame = protocol.encode(self.make())
             return self._frame
 
 

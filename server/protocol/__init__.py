@@ -20,6 +20,7 @@ from .messages import (
     PROTOCOL_VERSION,
     RUN_STATES,
     SERVER_MESSAGES,
+    LazyIteration,
     catchup,
     claimed,
     confusion,
@@ -34,6 +35,7 @@ from .messages import (
     history,
     iteration,
     iteration_scalars,
+    merge_coalesced,
     prediction,
     probe_rows,
     race_done,
@@ -76,6 +78,6 @@ __all__ = [
     "iteration", "iteration_scalars", "model_name", "parse", "prediction", "ready", "rounded",
     "saved", "settings", "started", "state", "validate_control", "validate_data_query",
     "validate_gradient_check", "validate_predict",
-    "confusion", "history", "probe_rows", "race_done", "race_started",
+    "confusion", "history", "probe_rows", "LazyIteration", "merge_coalesced", "race_done", "race_started",
     "validate_predict_input", "validate_save", "validate_speed", "validate_train",
 ]

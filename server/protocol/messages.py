@@ -84,6 +84,42 @@ def iteration(run_id, info, probe_activations) -> dict:
             "probe_activations": probe_rows(probe_activations)}
 
 
+class LazyIteration:
+    """An `iteration` frame built when it is sent (in the outbox's sender thread).
+
+    An outbox coalesces a run's pending iteration frames for a slow client; the one
+    it finally sends carries the scalars of those it replaced in ``skipped``
+    (:func:`merge_coalesced`), so the client's curves lose no point.
+    """
+
+    __slots__ = ("run_id", "scalars", "probe")
+
+    def __init__(self, run_id, scalars: dict, probe_activations):
+        self.run_id, self.scalars, self.probe = run_id, scalars, probe_activations
+
+    def __call__(self, skipped=()) -> dict:
+        msg = iteration(self.run_id, self.scalars, self.probe)
+        if skipped:
+            msg["skipped"] = list(skipped)
+        return msg
+
+
+def merge_coalesced(newest, replaced: list):
+    """The payload to send for a coalesced frame: ``newest``, which replaced ``replaced``
+    (oldest first) in an outbox.
+
+    A :class:`LazyIteration` (also seen through a wrapper's ``make``, such as a shared
+    run's encode-once payload) carries the scalars of the iterations it replaced, in
+    order, in ``skipped``; any other frame is the newest alone.
+    """
+    lazy = getattr(newest, "make", newest)
+    if not isinstance(lazy, LazyIteration):
+        return newest
+    skipped = [getattr(p, "make", p) for p in replaced]
+    skipped = [p.scalars for p in skipped if isinstance(p, LazyIteration)]
+    return (lambda: lazy(skipped)) if skipped else newest
+
+
 def evaluation(run_id, n_fev, cost) -> dict:
     return {"type": "evaluation", "run_id": run_id, "n_fev": int(n_fev), "cost": num(cost)}
 

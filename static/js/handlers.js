@@ -65,11 +65,18 @@ export function state(msg, lab) {
   if (msg.state === 'queued') lab.w.status.status(queueText(msg));
 }
 
+/**
+ * An iteration. When the server coalesced iterations for this page (it was behind),
+ * `skipped` holds the scalars of those it did not send, oldest first: each still
+ * becomes a point of the curves, before this one.
+ */
 export function iteration(msg, lab) {
-  lab.replay?.iteration(msg);
+  const points = (msg.skipped || []).map((s) => ({ ...s, type: 'iteration', run_id: msg.run_id }));
+  points.push(msg);
+  for (const point of points) lab.replay?.iteration(point);
   if (!lab.owns(msg)) return;
   lab.run.lastIteration = msg;
-  lab.scheduler.addIteration(msg);
+  for (const point of points) lab.scheduler.addIteration(point);
 }
 
 export function evaluation(msg, lab) {

@@ -38,3 +38,22 @@ test('messages about another run are ignored', () => {
   handlers.iteration({ type: 'iteration', run_id: 'other', iteration: 1 }, lab);
   assert.equal(lab.run.lastIteration, null);
 });
+
+test('an iteration that replaced others on the server adds their points first, in order', () => {
+  const points = [];
+  const replayed = [];
+  const lab = {
+    owns: (m) => m.run_id === 'mine', run: { lastIteration: null },
+    scheduler: { addIteration: (m) => points.push([m.type, m.run_id, m.iteration, m.cost]) },
+    replay: { iteration: (m) => replayed.push(m.iteration) },
+  };
+  const msg = { type: 'iteration', run_id: 'mine', iteration: 4, cost: 0.4,
+    skipped: [{ iteration: 2, cost: 0.6 }, { iteration: 3, cost: 0.5 }] };
+  handlers.iteration(msg, lab);
+  assert.deepEqual(points, [['iteration', 'mine', 2, 0.6], ['iteration', 'mine', 3, 0.5], ['iteration', 'mine', 4, 0.4]]);
+  assert.deepEqual(replayed, [2, 3, 4]); // a race's curves get them too
+  assert.equal(lab.run.lastIteration, msg); // the newest is what the panels show
+  handlers.iteration({ type: 'iteration', run_id: 'mine', iteration: 5, cost: 0.3 }, lab);
+  assert.deepEqual(points.at(-1), ['iteration', 'mine', 5, 0.3]);
+  assert.equal(points.length, 4);
+});
