@@ -1,13 +1,17 @@
 """A full-batch evaluation split into row blocks on threads (server/core/rowsplit.py)."""
 
+import os
+import sys
 import threading
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info
 
 from server.core import maths, rowsplit
 from server.core.maths import layer_table, loss_and_grad, one_hot, pack
 from server.core.rowsplit import RowSplit
+from server.network import NeuralNetwork
 
 
 def problem(m, sizes, dtype=np.float64, seed=0):
@@ -84,3 +88,67 @@ def test_a_failing_block_waits_for_the_others(monkeypatch):
     with RowSplit(X, Y, 2) as split, pytest.raises(RuntimeError, match="first block"):
         loss_and_grad(flat, table, X, Y, 0.0, split=split)
     assert ended == [True]
+
+
+def _fit_watching_threads(monkeypatch, optimizer, min_rows):
+    monkeypatch.setattr(rowsplit, "MIN_ROWS_PER_THREAD", min_rows)
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(400, 6))
+    y = (X[:, 0] > X[:, 1]).astype(int)
+    seen = []
+
+    def watch(info):
+        names = [t.name for t in threading.enumerate()]
+        numpy_pools = [d["num_threads"] for d in threadpool_info()
+                       if "numpy" in d["filepath"]]
+        seen.append((sum(n.startswith("rows") for n in names), numpy_pools))
+
+    model = NeuralNetwork((5,), max_iter=3, optimizer=optimizer, n_threads=2,
+                          random_state=0, batch_size=100)
+    model.fit(X, y, callback=watch)
+    return model, seen
+
+
+def test_a_full_batch_fit_runs_its_rows_on_threads_with_a_one_thread_blas(monkeypatch):
+    before = [t for t in threading.enumerate() if t.name.startswith("rows")]
+    model, seen = _fit_watching_threads(monkeypatch, "TNC", min_rows=100)
+    assert seen and all(n == 1 for n, _ in seen)  # one helper: the fit's thread is the other
+    assert all(set(pools) == {1} for _, pools in seen)
+    assert [t for t in threading.enumerate() if t.name.startswith("rows")] == before
+    assert model.n_iter_ == 3
+
+
+def test_a_small_set_or_a_mini_batch_fit_keeps_a_threaded_blas(monkeypatch):
+    for optimizer, min_rows in [("TNC", 201), ("adam", 100)]:
+        _, seen = _fit_watching_threads(monkeypatch, optimizer, min_rows)
+        assert seen and all(n == 0 for n, _ in seen)
+        assert all(set(pools) == {2} for _, pools in seen)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_the_row_threads_run_at_the_nice_of_the_training_that_starts_them(monkeypatch):
+    """The server lowers a training's thread below the request threads before it fits
+    (server/threads.py); the row threads the fit starts inherit that, as its BLAS
+    workers are lowered with it."""
+    nices = []
+
+    def train():
+        me = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, me, os.getpriority(os.PRIO_PROCESS, me) + 2)
+        nices.append(os.getpriority(os.PRIO_PROCESS, me))
+        monkeypatch.setattr(rowsplit, "MIN_ROWS_PER_THREAD", 100)
+        rng = np.random.default_rng(1)
+        X = rng.uniform(size=(300, 4))
+        y = (X[:, 0] > 0.5).astype(int)
+
+        def watch(info):
+            rows = [t.native_id for t in threading.enumerate() if t.name.startswith("rows")]
+            nices.extend(os.getpriority(os.PRIO_PROCESS, tid) for tid in rows)
+
+        NeuralNetwork((3,), max_iter=2, optimizer="TNC", n_threads=2,
+                      random_state=0).fit(X, y, callback=watch)
+
+    worker = threading.Thread(target=train)
+    worker.start()
+    worker.join()
+    assert len(nices) >= 2 and set(nices) == {nices[0]}

@@ -7,6 +7,7 @@ the table records with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import numpy as np
@@ -26,6 +27,7 @@ from .maths import (
 )
 from .metrics import count_parameters
 from .optimizers import OPTIMIZER_REGISTRY, FitState
+from .rowsplit import RowSplit
 
 DTYPES = ("float64", "float32")
 
@@ -292,11 +294,14 @@ class NeuralNetwork:
                           table, callback, on_evaluation, dtype)
         n_threads = self.n_threads or os.cpu_count() or 1
         optimizer = OPTIMIZER_REGISTRY[self.optimizer]
-        # A full-batch fit could split its rows over the threads (rowsplit.RowSplit: 0.87x
-        # the time per evaluation of the default run, docs/benchmarks.md), but in the live
-        # server its two busy threads made the page lose iteration frames (a per-class
-        # column missing in 2 of 6 browser runs), so fit keeps a threaded BLAS for now.
-        with blas.BlasLimits(n_threads):
+        # Full-batch evaluations split their rows over the threads (each on a one-thread
+        # BLAS) when the set is large enough; mini-batches keep a threaded BLAS.
+        split = RowSplit.for_fit(Xc, Yc, n_threads) if optimizer.family == "scipy" else None
+        state.split = split
+        with contextlib.ExitStack() as stack:
+            if split is not None:
+                stack.enter_context(split)
+            stack.enter_context(blas.BlasLimits(1 if split is not None else n_threads))
             optimizer.run(state, optimizer, x0, rng)
         self.thetas = [t.astype(np.float64) for t in unpack(state.best_x, table)]
         self.fit_time_ = state.elapsed()

@@ -87,6 +87,7 @@ class FitState:
         self.best_x = None
         self.recent = []  # [(x, cost, grad, output)] of the last evaluations
         self.grad_buf = None
+        self.split = None  # a rowsplit.RowSplit of X and Y, set by fit
 
     def elapsed(self):
         return time.perf_counter() - self.start
@@ -109,7 +110,8 @@ class FitState:
         if self.grad_buf is None:
             self.grad_buf = np.empty_like(flat)
         cost, grad, output = loss_and_grad(flat, self.table, self.X, self.Y, self.lam,
-                                           grad_out=self.grad_buf, activation=self.activation)
+                                           grad_out=self.grad_buf, activation=self.activation,
+                                           split=self.split)
         grad64 = np.array(grad, dtype=np.float64)  # scipy may keep it: always a fresh copy
         # The output (a fresh array each call) is kept, its accuracy computed only for
         # the evaluations that become iterations: TNC makes ~17 evaluations per iteration

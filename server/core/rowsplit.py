@@ -13,9 +13,8 @@ layer's layout.
 
 Measured on 5000x400->25->10 (docs/benchmarks.md, fourth round): 4.4 ms against
 4.9-5.6 ms on a two-thread BLAS. The gradient is the same sum split in two: it differs
-from the one-block result by rounding only (about 1e-16). ``loss_and_grad(split=...)``
-and the benchmarks use it; ``NeuralNetwork.fit`` does not yet: in the live server its
-two busy threads made the page lose iteration frames (see estimator.py).
+from the one-block result by rounding only (about 1e-16). A full-batch ``fit`` uses it
+(``FitState.split``).
 """
 
 from __future__ import annotations
