@@ -56,12 +56,15 @@ export class Painter {
       costChart.update(pts.map((p) => ({ x: p.iteration, y: [p.cost, p.val_cost], nfev: p.n_fev })));
       score.update(pts);
       this.accPoints.push(...pts);
-    });
-    scheduler.queue('acc-chart', () => {
-      const pts = this.accPoints.splice(0);
-      accChart.update(pts.map((p) => ({ x: p.iteration, y: [p.train_accuracy, p.val_accuracy], nfev: p.n_fev })));
-      const run = this.lab.run;
-      classStrip.update(pts, { classNames: run?.dataset?.class_names, maxIter: run?.params?.max_iter });
+      // Queued here, after the points are handed over: an accuracy job queued with the
+      // cost job could already have had its turn, and these points would wait for the
+      // next iteration, which after the run's last one never comes.
+      scheduler.queue('acc-chart', () => {
+        const acc = this.accPoints.splice(0);
+        accChart.update(acc.map((p) => ({ x: p.iteration, y: [p.train_accuracy, p.val_accuracy], nfev: p.n_fev })));
+        const run = this.lab.run;
+        classStrip.update(acc, { classNames: run?.dataset?.class_names, maxIter: run?.params?.max_iter });
+      });
     });
   }
 

@@ -81,3 +81,25 @@ test('a frame that also handed over a batch still runs a job: a fast stream cann
   }
   assert.deepEqual(ran, ['draw', 'draw', 'draw']);
 });
+
+test('the accuracy chart and the class strip get every point, however the jobs interleave with iterations', async () => {
+  const { Painter } = await import('../../static/js/render.js');
+  const drawn = { cost: [], acc: [], strip: [], norms: [] };
+  const w = {
+    costChart: { update: (pts) => drawn.cost.push(...pts.map((p) => p.x)) },
+    accChart: { update: (pts) => drawn.acc.push(...pts.map((p) => p.x)) },
+    classStrip: { update: (pts) => drawn.strip.push(...pts.map((p) => p.iteration)) },
+    score: { update: () => {} },
+    gradNorms: { update: (pts) => drawn.norms.push(...pts.map((p) => p.iteration)) },
+  };
+  const painter = new Painter({ w, run: { params: { max_iter: 2 }, dataset: {} } });
+  const { s, frames, tick } = fake((batch, sched) => painter.queueCharts(batch.points, sched));
+  s.addIteration({ iteration: 0 });
+  tick(); // queues the chart jobs, runs the first (one job a frame)
+  tick(); // the cost chart takes iteration 0 and hands it to the accuracy chart
+  s.addIteration({ iteration: 1 }); // arrives while the accuracy job is still pending
+  s.addIteration({ iteration: 2 }); // the run's last
+  for (let n = 0; frames.length && n < 50; n++) tick();
+  assert.equal(frames.length, 0, 'the jobs end');
+  for (const [chart, its] of Object.entries(drawn)) assert.deepEqual(its, [0, 1, 2], chart);
+});
