@@ -142,8 +142,8 @@ def engine_call(flat, table, X, Y, lam, n_threads, pool=None):
 
     With ``n_threads`` > 1 and rows enough, ``fn`` splits the rows over that many
     threads (``server.core.rowsplit``) on a one-thread BLAS, switching numpy's pool to
-    one thread for the call (the switch is timed with it). ``fit`` does not split yet
-    (server/core/estimator.py says why): these rows measure what the split would give.
+    one thread for the call (the switch is timed with it), as a full-batch ``fit`` does
+    (server/core/estimator.py).
     ``Y`` must be in the output layout. Close ``split`` (when not None) when done.
     """
     from server.core.maths import loss_and_grad
@@ -195,11 +195,19 @@ def split_floor_eval(X, h, p, unit_major, output_unit_major, n_threads, executor
 
 
 def fastest_floor(times, dtype):
-    """Pop the layouts' round times from ``times`` (split ones too, when there); return the
-    fastest layout's time per round."""
+    """Pop the layouts' round times from ``times`` (split ones too, when there); return
+    ``(name, round times, per-round minimum)``: the layout with the lowest median, its
+    time per round, and the fastest layout's time of each round.
+
+    The floor is the one layout picked (as ``steps.py`` picks it for the fit): the
+    minimum of k layouts' times in each round is the least of k noisy draws, lower than
+    any one layout runs, which flattered the floor (by
+    six layouts: 0.00-0.04x in one run); it is returned for comparison only.
+    """
     names = [f"floor {kind}{name} {dtype}" for kind in ("", "split ") for name in FLOOR_LAYOUTS]
-    runs = [times.pop(name) for name in names if name in times]
-    return [min(r) for r in zip(*runs)]
+    runs = {name: times.pop(name) for name in names if name in times}
+    best = min(runs, key=lambda name: median(runs[name]))
+    return best, runs[best], [min(r) for r in zip(*runs.values())]
 
 
 def load_average():
