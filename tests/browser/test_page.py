@@ -257,6 +257,27 @@ def draw_strokes(page: Page, strokes):
         page.mouse.up()
 
 
+def test_the_gradient_size_chart_is_one_plot_after_its_layers_change(page, live_server, watch):
+    """The page starts with one weight matrix, a digits run has two: the chart is
+    rebuilt with two series. The old chart's rebuild, pending from the reset at Train
+    (REBUILD_WAIT_MS), used to add its empty plot below when the first points came
+    sooner. The page's clock is held so that they always come sooner here."""
+    page.clock.install()
+    open_page(page, live_server, "max_iter=2&random_state=1")
+    norms = page.locator("#gradnorm-chart")
+    expect(norms.locator(".u-legend .u-series")).to_have_count(2)  # iteration, Θ1
+    page.clock.pause_at(page.evaluate("Date.now()") + 10)  # timers and frames wait for the test
+    button(page, "Train").click()
+    page.wait_for_timeout(3_000)  # the run's frames come in (a digits run of 2 iterations)
+    for _ in range(50):  # draw them, a frame at a time (16 ms each)
+        page.clock.run_for(16)
+        if norms.get_attribute("data-points") not in (None, "0"):
+            break
+    expect(norms.locator(".u-legend .u-series")).to_have_count(3)  # iteration, Θ1, Θ2
+    page.clock.run_for(2_000)  # past every pending rebuild
+    expect(norms.locator(".uplot")).to_have_count(1)
+
+
 def test_drawing_a_digit_gives_a_prediction_and_the_preprocessed_image(page, live_server, watch, screenshots):
     train_briefly(page, live_server, "max_iter=6&random_state=1")
     # a "7": top bar then the diagonal

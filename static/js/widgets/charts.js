@@ -78,6 +78,14 @@ export class StreamChart {
     this._rebuild = null;
   }
 
+  /** Remove the chart for good: its plot, a pending rebuild and its resize observer. */
+  destroy() {
+    this._cancelRebuild();
+    this._resize.disconnect();
+    this.plot?.destroy();
+    this.plot = null;
+  }
+
   /** Rebuild with the current theme's colours and type size (presenter mode), keeping the data. */
   restyle() {
     this._build();

@@ -21,6 +21,9 @@ export class GradNormChart {
   setLayers(n) {
     if (n === this.n && this.chart) { this.chart.reset(); return; }
     this.n = n;
+    // The old chart goes first: a rebuild it still had pending (a reset as the run
+    // started) would add its empty plot below the new one.
+    this.chart?.destroy();
     this.container.replaceChildren();
     this.chart = new StreamChart(this.container, {
       yLabel: '‖∂J/∂Θ‖', log: true, height: 190, format: (v) => v.toExponential(2), axisFormat: (v) => (v == null ? '' : v.toExponential(0)),
