@@ -174,8 +174,10 @@ def saved(run_id, name) -> dict:
     return {"type": "saved", "run_id": run_id, "name": name}
 
 
+# grad_norms: a list per iteration (one norm per weight matrix); null for a run
+# reopened from a file, which keeps the other columns only.
 HISTORY_METRICS = ("iteration", "n_fev", "n_fev_equiv", "cpu_time", "cost", "val_cost",
-                   "train_accuracy", "val_accuracy", "grad_norm", "elapsed")
+                   "train_accuracy", "val_accuracy", "grad_norm", "elapsed", "grad_norms")
 
 
 def history(run_id, scalars: list[dict], timeline: dict, finished: bool, **extra) -> dict:

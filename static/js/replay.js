@@ -163,6 +163,7 @@ export class Replay {
     const { lab } = this;
     lab.w.costChart.reset();
     lab.w.accChart.reset();
+    lab.w.gradNorms.reset(); // else the shown run's norms are drawn after the last run's
     const rows = metrics.iteration.map((it) => this.row(it));
     lab.painter.queueCharts(rows, lab.scheduler);
     if (rows.length) { lab.run.lastIteration = rows[rows.length - 1]; lab.w.status.showIteration(rows[rows.length - 1]); }

@@ -90,6 +90,10 @@ def test_a_race_of_three_optimizers_starts_them_at_the_same_cost_and_ends_with_a
     page.locator("#race-results input[type=radio]").first.check()
     expect(page.locator("#timeline-label")).to_contain_text("iteration 6 of 6", timeout=10_000)
     expect(page.locator("#status")).to_contain_text("TNC (Newton): the final network (iteration 6)")
+    # and the run's charts are its own: iterations 0 to 6, on no other run's points
+    for chart in ("#cost-chart", "#acc-chart", "#gradnorm-chart"):
+        expect(page.locator(chart)).to_have_attribute("data-points", "7")
+        expect(page.locator(chart)).to_have_attribute("data-first-x", "0")
     scroll_to_charts(page)
     page.screenshot(path=screenshots / "13-race.png")
 
