@@ -21,3 +21,11 @@ test('confusion cells: diagonal blue by share of the row, errors orange and ampl
   assert.equal(cellStyle(100, 100, true, p).dark, true); // white text on strong blue
   assert.equal(cellStyle(0, 0, true, p).dark, false); // empty row: neutral, dark text
 });
+
+test('a cost reads in at most 9 characters, in exponent form below 0.001', async () => {
+  const { formatCost } = await import('../../static/js/widgets/statusbar.js');
+  const cases = [[null, '–'], [1.8412, '1.841'], [0.36512, '0.3651'], [0.0012345, '0.001234'],
+    [6.709e-6, '6.709e-6'], [2.0934e-7, '2.093e-7'], [0, '0.000'], [123.456, '123.5']];
+  for (const [c, text] of cases) assert.equal(formatCost(c), text, String(c));
+  for (let e = -12; e <= 4; e++) assert.ok(formatCost(1.2345 * 10 ** e).length <= 9, `1.2345e${e}`);
+});

@@ -5,9 +5,15 @@
  * @module widgets/statusbar
  */
 
-/** Cost as shown in the readout: 4 significant digits, 1 decimal from 100 on. */
+/**
+ * Cost as shown in the readout: 4 significant digits, 1 decimal from 100 on, and in
+ * exponent form below 0.001 (a converged toy set's 0.000006709 was too wide for the
+ * scores table at 1280 px and sat next to 2.093e-7).
+ */
 export function formatCost(c) {
-  return c == null ? '–' : c >= 100 ? c.toFixed(1) : c.toPrecision(4);
+  if (c == null) return '–';
+  if (c >= 100) return c.toFixed(1);
+  return c !== 0 && Math.abs(c) < 1e-3 ? c.toExponential(3) : c.toPrecision(4);
 }
 
 /** The header bar's readouts and status line. */
