@@ -11,7 +11,7 @@ import { Router } from './router.js';
 import { FrameScheduler } from './scheduler.js';
 import { Lab } from './lab.js';
 import * as handlers from './handlers.js';
-import { StatusBar } from './widgets/statusbar.js';
+import { StatusBar, formatCost } from './widgets/statusbar.js';
 import { RunButtons } from './widgets/runbuttons.js';
 import { SettingsForm } from './widgets/settingsform.js';
 import { ModelTools } from './widgets/modeltools.js';
@@ -57,7 +57,7 @@ const widgets = {
   buttons: new RunButtons($('#run-buttons'), { onAction: (action) => lab[action]() }),
   form: new SettingsForm($('#controls'), { live: ['delay_ms'], onChange: (name, value) => store.set({ [name]: value }), onSubmit: () => lab.train(), onRecommended: () => lab.applyRecommended(true) }),
   tools: new ModelTools($('.sidebar'), { onCheck: (variant) => lab.gradientCheck(variant), onSave: (name) => lab.save(name) }),
-  costChart: new StreamChart($('#cost-chart'), { yLabel: 'cost', series: SERIES }),
+  costChart: new StreamChart($('#cost-chart'), { yLabel: 'cost', series: SERIES, format: formatCost }),
   accChart: new StreamChart($('#acc-chart'), {
     yLabel: 'accuracy', yRange: [0, 1], format: (v) => `${(100 * v).toFixed(1)}%`, axisFormat: (v) => `${Math.round(100 * v)}%`, series: SERIES,
   }),
