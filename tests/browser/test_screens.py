@@ -65,7 +65,7 @@ def test_no_horizontal_scroll_and_no_overlapping_labels(screen_page, live_server
 
 
 @pytest.mark.parametrize("screen_page", [(390, 844, 1)], indirect=True, ids=["phone"])
-def test_a_phone_follows_a_run_and_draws_with_a_short_header(screen_page, live_server):
+def test_a_phone_follows_a_run_and_draws_with_a_short_header(screen_page, live_server, screenshots):
     page = screen_page
     open_page(page, live_server, "max_iter=3")
     assert page.locator(".topbar").bounding_box()["height"] <= 130, "the sticky header takes the screen"
@@ -81,8 +81,10 @@ def test_a_phone_follows_a_run_and_draws_with_a_short_header(screen_page, live_s
     page.mouse.move(b["x"] + 0.5 * b["width"], b["y"] + 0.8 * b["height"], steps=8)
     page.mouse.up()
     expect(page.get_by_test_id("prediction")).to_have_text(re.compile(r"^[0-9]$"), timeout=10_000)
+    page.screenshot(path=screenshots / "12-phone-drawing.png")  # look at it: the phone's main use
     page.evaluate("scrollTo(0, 0)")  # scrolled, the sticky header covers the page as it should
     assert_fits(page, "phone after a run")
+    page.screenshot(path=screenshots / "12-phone-top.png")
 
 
 def test_enter_in_a_settings_field_trains_and_keeps_the_focus(page, live_server, watch):
