@@ -190,6 +190,8 @@ export class Replay {
     if (this.history) lab.scheduler.setLatest(this.row(header.iteration, { probe_activations: header.probe_activations }));
     this.w.timeline.showAt(header.iteration);
     const last = this.history?.kept.at(-1);
+    const mark = header.iteration === last ? null : header.iteration; // the curves mark where the panels are
+    for (const chart of [this.w.costChart, this.w.accChart, this.w.gradNorms]) chart.showAt(mark);
     const who = lab.run.race_id ? `${this.label(this.race?.contenders.find((c) => c.run_id === lab.run.id)?.optimizer)}: ` : '';
     const text = header.iteration === last ? `${who}the final network (iteration ${last}).`
       : `${who}rewound to iteration ${header.iteration} of ${last}: every panel shows the network as it was then.`;

@@ -163,6 +163,14 @@ def test_the_timeline_rewinds_the_diagram_and_the_heatmaps_to_what_iteration_5_s
     assert json.loads(rewound[0]) == json.loads(live[0])
     assert rewound[1] == live[1]
     expect(page.locator("#status")).to_contain_text("Rewound to iteration 5 of 8")
+    # the curves mark iteration 5 and their readouts are iteration 5's
+    rows = {r["iteration"]: r for r in download_csv(page, "#h-cost")}
+    for chart in ("#cost-chart", "#acc-chart", "#gradnorm-chart"):
+        expect(page.locator(chart)).to_have_attribute("data-at", "5")
+        expect(page.locator(f"{chart} .u-legend")).to_have_text(re.compile(r"^iteration:?\s*5\b"))
+    training = page.locator("#cost-chart .u-legend .u-series").nth(1).inner_text()  # "training1.724"
+    value = re.search(r"[-+\d.e]+$", training.strip()).group()
+    assert float(value) == pytest.approx(float(rows["5"]["training"]), rel=1e-3)
     scroll_to_charts(page)
     page.screenshot(path=screenshots / "13-timeline.png")
 
@@ -175,11 +183,14 @@ def test_the_timeline_rewinds_the_diagram_and_the_heatmaps_to_what_iteration_5_s
     assert float(page.get_by_test_id("cost").inner_text()) == pytest.approx(float(start["training"]), rel=1e-3)
     assert settled(page)[1] != rewound[1]  # the initial weights are not iteration 5's
 
-    # playing back (from iteration 0) ends at the last iteration
+    # playing back (from iteration 0) ends at the last iteration, where no mark is left
     page.locator("#timeline-speed").select_option("20")
     page.locator("#timeline-play").click()
     expect(page.locator("#timeline-label")).to_have_text("iteration 8 of 8", timeout=15_000)
     expect(page.locator("#timeline-play")).to_have_text("▶ Play", timeout=5_000)
+    for chart in ("#cost-chart", "#acc-chart", "#gradnorm-chart"):
+        expect(page.locator(chart)).not_to_have_attribute("data-at", re.compile(".*"))
+        expect(page.locator(f"{chart} .u-legend")).to_have_text(re.compile(r"^iteration:?\s*8\b"))
 
 
 class SocketTap:

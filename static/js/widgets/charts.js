@@ -10,9 +10,9 @@ export const REBUILD_WAIT_MS = 400;
 const cssVar = (name, fallback = '#888') => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 
 /** The value a legend shows: the hovered point's, else the newest (no hover needed). */
-function legendValue(u, si, i) {
+function legendValue(u, si, i, rest) {
   const ys = u.data[si];
-  const k = i ?? ys.length - 1;
+  const k = i ?? rest;
   return k >= 0 ? ys[k] : null;
 }
 
@@ -52,6 +52,8 @@ export class StreamChart {
    * @param {{pointsSoon?: boolean}} [options]
    */
   reset({ pointsSoon = false } = {}) {
+    this.at = null;
+    delete this.container.dataset.at;
     this.container.dataset.points = '0'; // how many are drawn, for tests and tools
     delete this.container.dataset.firstX;
     if (!this.plot) {
@@ -119,20 +121,57 @@ export class StreamChart {
       legend: { live: true },
       series: [
         { label: 'iteration', value: (u, v, si, i) => {
-          const k = i ?? u.data[0].length - 1;
+          const k = i ?? this._restIndex();
           return k < 0 ? '–' : `${u.data[0][k]}` + (nfev[k] != null ? ` (${nfev[k]} evals)` : '');
         } },
         ...series.map((s) => ({
           label: s.label, stroke: cssVar(s.color), width: 2.5, dash: s.dash, spanGaps: true,
           // dots while there are few points, so iteration 1 is visible at all
           points: { show: (u) => u.data[0].length < 40, size: 6 },
-          value: (u, v, si, i) => { const y = legendValue(u, si, i); return y == null ? '–' : format(y); },
+          value: (u, v, si, i) => { const y = legendValue(u, si, i, this._restIndex()); return y == null ? '–' : format(y); },
         })),
       ],
       // iterations are whole numbers: no 1.5 ticks
       axes: [{ ...axis, label: 'iteration', size: Math.round(px * 2.4), incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }, { ...axis, label: yLabel, size: Math.round(px * 4), ...(this.options.axisFormat ? { values: (u, vals) => vals.map(this.options.axisFormat) } : {}) }],
     };
+    opts.hooks = { draw: [(u) => this._drawMark(u)] };
     this.plot = new uPlot(opts, [this.x, ...this.ys], this.container);
+  }
+
+  /**
+   * Mark iteration `x` (the timeline rewound to it): a dashed vertical line, and the
+   * legend shows that iteration's values while nothing is hovered; null: the newest again.
+   * @param {number|null} x
+   */
+  showAt(x) {
+    this.at = x;
+    if (x == null) delete this.container.dataset.at;
+    else this.container.dataset.at = String(x);
+    if (!this.plot) return;
+    this.plot.redraw(false);
+    if (this.plot.legend.idx == null) this.plot.setLegend();
+  }
+
+  /** The point the legend shows when nothing is hovered: the marked iteration's, else the newest. */
+  _restIndex() {
+    const k = this.at == null ? -1 : this.x.indexOf(this.at);
+    return k >= 0 ? k : this.x.length - 1;
+  }
+
+  _drawMark(u) {
+    if (this.at == null || this.x.indexOf(this.at) < 0) return;
+    const x = Math.round(u.valToPos(this.at, 'x', true));
+    const { ctx } = u;
+    const px = window.devicePixelRatio || 1;
+    ctx.save();
+    ctx.strokeStyle = cssVar('--fg-muted');
+    ctx.lineWidth = 1.5 * px;
+    ctx.setLineDash([5 * px, 4 * px]);
+    ctx.beginPath();
+    ctx.moveTo(x, u.bbox.top);
+    ctx.lineTo(x, u.bbox.top + u.bbox.height);
+    ctx.stroke();
+    ctx.restore();
   }
 
   /**

@@ -36,6 +36,9 @@ export class GradNormChart {
 
   restyle() { this.chart.restyle(); }
 
+  /** Mark a rewound iteration (null: none), as StreamChart.showAt. @param {number|null} x */
+  showAt(x) { this.chart.showAt(x); }
+
   /** @param {{iteration: number, grad_norms?: number[]}[]} points */
   update(points) {
     const pts = points.filter((p) => p.grad_norms?.length);
