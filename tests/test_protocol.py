@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server import protocol
+from server.live.sharing import _Once
 from server.protocol import Limits, ProtocolError
 from server.threads import TrainingSlots
-from server.live.sharing import _Once
 from server.training import Lab, Outbox, Session
 
 LIMITS = Limits()

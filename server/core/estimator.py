@@ -298,10 +298,8 @@ class NeuralNetwork:
         # BLAS) when the set is large enough; mini-batches keep a threaded BLAS.
         split = RowSplit.for_fit(Xc, Yc, n_threads) if optimizer.family == "scipy" else None
         state.split = split
-        with contextlib.ExitStack() as stack:
-            if split is not None:
-                stack.enter_context(split)
-            stack.enter_context(blas.BlasLimits(1 if split is not None else n_threads))
+        with split or contextlib.nullcontext(), \
+                blas.BlasLimits(1 if split is not None else n_threads):
             optimizer.run(state, optimizer, x0, rng)
         self.thetas = [t.astype(np.float64) for t in unpack(state.best_x, table)]
         self.fit_time_ = state.elapsed()

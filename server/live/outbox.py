@@ -27,9 +27,10 @@ class Outbox:
     ``put(payload, key)``: a payload with a ``key`` replaces the pending payload
     with the same key (in its place in the queue), and ``merge(newest, replaced)``
     (the protocol's) makes the payload sent from it and those it replaced, oldest
-    first; ``key=None`` frames are never dropped. A payload is a message (a dict or bytes), or a zero-argument callable
-    returning one, evaluated in the sender thread so that building it costs the
-    worker nothing; ``encode`` (the protocol's) turns it into the frame sent.
+    first; ``key=None`` frames are never dropped. A payload is a message (a dict or
+    bytes), or a zero-argument callable returning one, evaluated in the sender thread
+    so that building it costs the worker nothing; ``encode`` (the protocol's) turns it
+    into the frame sent.
     """
 
     def __init__(self, send, name="outbox", max_pending=1000, encode=protocol.encode,

@@ -78,6 +78,7 @@ __all__ = [
     "iteration", "iteration_scalars", "model_name", "parse", "prediction", "ready", "rounded",
     "saved", "settings", "started", "state", "validate_control", "validate_data_query",
     "validate_gradient_check", "validate_predict",
-    "confusion", "history", "probe_rows", "LazyIteration", "merge_coalesced", "race_done", "race_started",
+    "confusion", "history", "probe_rows", "race_done", "race_started",
+    "LazyIteration", "merge_coalesced",
     "validate_predict_input", "validate_save", "validate_speed", "validate_train",
 ]

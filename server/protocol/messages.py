@@ -112,11 +112,13 @@ def merge_coalesced(newest, replaced: list):
     run's encode-once payload) carries the scalars of the iterations it replaced, in
     order, in ``skipped``; any other frame is the newest alone.
     """
-    lazy = getattr(newest, "make", newest)
+    def unwrapped(payload):
+        return getattr(payload, "make", payload)
+
+    lazy = unwrapped(newest)
     if not isinstance(lazy, LazyIteration):
         return newest
-    skipped = [getattr(p, "make", p) for p in replaced]
-    skipped = [p.scalars for p in skipped if isinstance(p, LazyIteration)]
+    skipped = [p.scalars for p in map(unwrapped, replaced) if isinstance(p, LazyIteration)]
     return (lambda: lazy(skipped)) if skipped else newest
 
 
