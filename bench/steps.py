@@ -11,6 +11,12 @@ Usage: ``python bench/steps.py [--quick] [--rounds R] [--fit-rounds K]``
    the same number of bare ``loss_and_grad`` calls and of floor evaluations (the
    five products, ``_util.floor_eval``), interleaved rounds: what the optimizer,
    the per-evaluation bookkeeping and the callbacks add.
+3. The least that run could take: its evaluations at floor speed, plus TNC's own
+   work (the run's recorded costs and gradients replayed through
+   ``scipy.optimize.minimize`` with nothing computed), plus the elementwise steps of
+   table 1 (1 thread) shared perfectly over the cores, with no Python, no GIL and no
+   hand-over between threads. A target below that bound needs a faster optimizer
+   loop or faster elementwise passes, not a faster engine around them.
 """
 
 from __future__ import annotations
@@ -34,9 +40,10 @@ from _util import (
     median,
     random_problem,
 )
+from scipy import optimize
 
 import server.core.blas as blas
-from server.core import fused, maths
+from server.core import fused, maths, optimizers
 from server.datasets import load_dataset
 from server.network import NeuralNetwork, layer_table, loss_and_grad, unpack
 
@@ -104,13 +111,82 @@ def step_table(n_threads, rounds, m=5000, n=400, h=25, p=10):
             floor()
             floors.append(time.perf_counter() - t0)
     med = {name: median(v[1:]) for name, v in times.items()}
+    elementwise = sum(t for name, t in med.items() if not is_product(name))
     total = sum(med.values())
     rows = [[name, f"{1e3 * t:.3f}", f"{100 * t / total:.1f}%"] for name, t in med.items()]
     rows.append(["sum of the steps' medians", f"{1e3 * total:.3f}", "100%"])
     rows.append(["`loss_and_grad`, whole call (median)", f"{1e3 * median(whole[1:]):.3f}", ""])
     rows.append(["floor: the five products alone (median)", f"{1e3 * median(floors[1:]):.3f}",
                  ""])
-    return rows
+    return rows, elementwise
+
+
+def is_product(step):
+    """Whether a step of :func:`evaluation_steps` is one of the five matrix products."""
+    return " @ " in step.split("(")[0]
+
+
+class Recorder:
+    """While in use, record every ``(x, cost, grad)`` a fit's objective returns."""
+
+    def __init__(self):
+        self.records = []
+
+    def __enter__(self):
+        self._objective = objective = optimizers.FitState.objective
+
+        def recording(state, x):
+            cost, grad = objective(state, x)
+            self.records.append((x.copy(), cost, grad.copy()))
+            return cost, grad
+
+        optimizers.FitState.objective = recording
+        return self
+
+    def __exit__(self, *exc):
+        optimizers.FitState.objective = self._objective
+        return False
+
+
+class _Replayed(Exception):
+    """The replay ran out of recorded evaluations."""
+
+
+def tnc_alone(records, max_fun, rounds):
+    """Return TNC's own seconds per evaluation: ``records`` fed back through ``minimize``.
+
+    ``minimize`` is called as ``optimizers.scipy_loop`` calls it; the objective hands
+    back the recorded cost and a copy of the recorded gradient (the fit's objective
+    also returns a fresh copy), so the time outside it is the optimizer's: the
+    wrapper of ``minimize`` and TNC's own loops. The first round checks that TNC asks
+    for the recorded points in order (it is deterministic); the rest are timed.
+    """
+    def replay(check):
+        it, inside = iter(records), 0.0
+
+        def objective(x):
+            nonlocal inside
+            t0 = time.perf_counter()
+            try:
+                x_rec, cost, grad = next(it)
+            except StopIteration:
+                raise _Replayed from None
+            if check and not np.array_equal(x, x_rec):
+                raise AssertionError("TNC left the recorded path: not a replay")
+            grad = grad.copy()
+            inside += time.perf_counter() - t0
+            return cost, grad
+
+        t0 = time.perf_counter()
+        try:
+            optimize.minimize(objective, records[0][0], jac=True, method="TNC",
+                              callback=lambda xk: None, options={"maxfun": max_fun})
+        except _Replayed:
+            pass
+        return (time.perf_counter() - t0 - inside) / len(records)
+
+    replay(check=True)
+    return median([replay(check=False) for _ in range(rounds)])
 
 
 def fit_overhead(rounds, quick):
@@ -125,8 +201,10 @@ def fit_overhead(rounds, quick):
                               max_iter=max_iter, optimizer="TNC", random_state=0)
         return model.fit(X, y, callback=lambda info: False)
 
-    model = fit()
+    with Recorder() as recorder:
+        model = fit()
     n_fev = model.n_fev_
+    tnc = tnc_alone(recorder.records, model.max_fun or 100 * max_iter, 3 if quick else 9)
     table = layer_table(model.layer_sizes)
     flat = maths.pack(model.thetas)
     Xc, Y = np.ascontiguousarray(X, dtype=np.float64), maths.output_layout(maths.one_hot(y, 10))
@@ -160,10 +238,35 @@ def fit_overhead(rounds, quick):
         executor.shutdown()
     t = {k: median(v) for k, v in times.items()}
     per_round = lambda a, b: median([x / y for x, y in zip(times[a], times[b])])  # noqa: E731
-    return [[f"digits20 {X.shape[0]}x400-25-10, TNC, lambda 1, {max_iter} it", n_fev,
+    measured = {"n_fev": n_fev, "fit": t["fit"], "floor": t["floor"], "tnc": tnc,
+                "n_threads": n_threads, "fit_over_floor": per_round("fit", "floor")}
+    return measured, [[f"digits20 {X.shape[0]}x400-25-10, TNC, lambda 1, {max_iter} it", n_fev,
              f"{t['fit']:.2f}", f"{t['evaluations']:.2f}", f"{t['floor']:.2f}",
              f"{per_round('fit', 'evaluations'):.3f}x", f"{per_round('fit', 'floor'):.3f}x",
              f"{per_round('evaluations', 'floor'):.3f}x", floor_name]]
+
+
+def bound_table(measured, elementwise_1):
+    """Return ``(headers, rows)``: the default run's floor, what cannot be shared, the bound.
+
+    ``elementwise_1`` is the elementwise steps' time at 1 thread (table 1) on the
+    step table's problem, scaled here to the run's per-evaluation floor as it is.
+    """
+    n, floor = measured["n_fev"], measured["floor"] / measured["n_fev"]
+    tnc, shared = measured["tnc"], elementwise_1 / measured["n_threads"]
+    bound = (floor + tnc + shared) / floor
+    rows = [
+        ["floor: the five products per evaluation", f"{1e3 * floor:.3f}", "1.000x"],
+        ["TNC's own work per evaluation (replayed through `minimize`)", f"{1e3 * tnc:.3f}",
+         f"{tnc / floor:.3f}x"],
+        [f"elementwise steps, 1-thread time / {measured['n_threads']} threads",
+         f"{1e3 * shared:.3f}", f"{shared / floor:.3f}x"],
+        ["bound: fit / floor cannot go below", f"{1e3 * (floor + tnc + shared):.3f}",
+         f"**{bound:.3f}x**"],
+        [f"measured: fit / floor ({n} evaluations)", f"{1e3 * measured['fit'] / n:.3f}",
+         f"{measured['fit_over_floor']:.3f}x"],
+    ]
+    return ["per evaluation", "ms", "of the floor"], rows
 
 
 def main(argv=None):
@@ -180,15 +283,20 @@ def main(argv=None):
         print(f"- {line}")
     print(f"- load average at start: {load_average()}\n")
     size = dict(m=500, n=40, h=16, p=10) if args.quick else {}
+    elementwise = {}
     for n_threads in sorted({1, os.cpu_count() or 1}):
         print(f"One evaluation, float64, {n_threads} thread(s), medians of {rounds} rounds:\n")
-        print(markdown_table(["step", "ms", "share"], step_table(n_threads, rounds, **size)))
+        rows, elementwise[n_threads] = step_table(n_threads, rounds, **size)
+        print(markdown_table(["step", "ms", "share"], rows))
         print()
     print(f"The default run against its evaluations (medians of {fit_rounds} interleaved "
           "rounds, numpy's pool every core, as fit):\n")
     headers = ["run", "evaluations", "fit s", "evaluations alone s", "at floor speed s",
                "fit / evaluations", "fit / floor", "evaluations / floor", "floor's layout"]
-    print(markdown_table(headers, fit_overhead(fit_rounds, args.quick)))
+    measured, rows = fit_overhead(fit_rounds, args.quick)
+    print(markdown_table(headers, rows))
+    print("\nThe least the default run could take (see the docstring, 3.):\n")
+    print(markdown_table(*bound_table(measured, elementwise[1])))
     print(f"\n- load average at the end: {load_average()}")
     print(f"\nTotal bench time: {time.perf_counter() - start:.0f} s")
     return 0
