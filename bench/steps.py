@@ -278,9 +278,10 @@ def fit_overhead(rounds, quick):
         executor.shutdown()
     t = {k: median(v) for k, v in times.items()}
     per_round = lambda a, b: median([x / y for x, y in zip(times[a], times[b])])  # noqa: E731
-    measured = {"n_fev": n_fev, "fit": t["fit"], "evaluations": t["evaluations"],
-                "floor": t["floor"], "tnc": {k: median(v) for k, v in tnc.items()},
-                "n_threads": n_threads}
+    rounds_of = [{"fit": f, "evaluations": e, "floor": fl, "TNC warm": w, "TNC as in the fit": c}
+                 for f, e, fl, w, c in zip(times["fit"], times["evaluations"], times["floor"],
+                                           tnc["warm"], tnc["as in the fit"])]
+    measured = {"n_fev": n_fev, "n_threads": n_threads, "rounds": rounds_of}
     return measured, [[f"digits20 {X.shape[0]}x400-25-10, TNC, lambda 1, {max_iter} it", n_fev,
              f"{t['fit']:.2f}", f"{t['evaluations']:.2f}", f"{t['floor']:.2f}",
              f"{per_round('fit', 'evaluations'):.3f}x", f"{per_round('fit', 'floor'):.3f}x",
@@ -290,35 +291,40 @@ def fit_overhead(rounds, quick):
 def bound_table(measured, elementwise_1):
     """Return ``(headers, rows)``: the default run's time per evaluation, part by part.
 
-    ``elementwise_1`` is the elementwise steps' time at 1 thread (table 1, on the
-    step table's problem). The bound is the floor plus TNC's own work (as in the
+    Every part is taken as a fraction of the floor in each round (the parts of one
+    round ran minutes apart at most, the rounds further apart), and the table gives
+    the median fraction over the rounds; its ms are that fraction of the median
+    floor. ``elementwise_1`` is the elementwise steps' time at 1 thread (table 1, on
+    the step table's problem). The bound is the floor plus TNC's own work (as in the
     fit) plus those steps shared perfectly over the cores: what the run would take
     with no Python, no GIL, no hand-over between threads and no bookkeeping.
     """
-    n, threads = measured["n_fev"], measured["n_threads"]
-    per = {k: measured[k] / n for k in ("fit", "evaluations", "floor")}
-    floor = per["floor"]
-    tnc, warm = measured["tnc"]["as in the fit"], measured["tnc"]["warm"]
+    n, threads, rounds = measured["n_fev"], measured["n_threads"], measured["rounds"]
+    floors = [r["floor"] / n for r in rounds]
+    floor = median(floors)
     shared = elementwise_1 / threads
-    rest = per["fit"] - per["evaluations"] - tnc
 
-    def row(name, t):
-        return [name, f"{1e3 * t:.3f}", f"{t / floor:.3f}x"]
+    def part(fraction_of):
+        return median([fraction_of(r, fl) for r, fl in zip(rounds, floors)])
 
-    rows = [
-        row("floor: the five products", floor),
-        row("the engine's evaluation beyond the floor (evaluations alone - floor)",
-            per["evaluations"] - floor),
-        row("TNC's own work, replayed through `minimize` after a real evaluation each "
-            "(the caches as in the fit)", tnc),
-        row("the rest: objective bookkeeping, callbacks, setup (fit - evaluations - TNC)",
-            rest),
-        row(f"fit ({n} evaluations, medians)", per["fit"]),
-        row("(TNC's own work replayed alone, its vectors left in cache)", warm),
-        row(f"(the elementwise steps at 1 thread, shared over {threads} threads)", shared),
-        ["bound: floor + TNC's own work + the elementwise steps shared",
-         f"{1e3 * (floor + tnc + shared):.3f}", f"**{(floor + tnc + shared) / floor:.3f}x**"],
+    tnc = part(lambda r, fl: r["TNC as in the fit"] / fl)
+    parts = [
+        ("floor: the five products", 1.0),
+        ("the engine's evaluation beyond the floor (evaluations alone - floor)",
+         part(lambda r, fl: r["evaluations"] / n / fl - 1)),
+        ("TNC's own work, replayed through `minimize` after a real evaluation each "
+         "(the caches as in the fit)", tnc),
+        ("the rest: objective bookkeeping, callbacks, setup (fit - evaluations - TNC)",
+         part(lambda r, fl: (r["fit"] - r["evaluations"]) / n / fl - r["TNC as in the fit"] / fl)),
+        (f"fit ({n} evaluations)", part(lambda r, fl: r["fit"] / n / fl)),
+        ("(TNC's own work replayed alone, its vectors left in cache)",
+         part(lambda r, fl: r["TNC warm"] / fl)),
+        (f"(the elementwise steps at 1 thread, shared over {threads} threads)", shared / floor),
     ]
+    rows = [[name, f"{1e3 * f * floor:.3f}", f"{f:.3f}x"] for name, f in parts]
+    bound = 1 + tnc + shared / floor
+    rows.append(["bound: floor + TNC's own work + the elementwise steps shared",
+                 f"{1e3 * bound * floor:.3f}", f"**{bound:.3f}x**"])
     return ["per evaluation", "ms", "of the floor"], rows
 
 
