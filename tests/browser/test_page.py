@@ -181,6 +181,24 @@ def test_a_short_training_run_moves_the_cost_chart_draws_everything_and_ends(pag
     page.screenshot(path=screenshots / "03-done.png", full_page=True)
 
 
+def test_train_again_takes_the_last_runs_iterations_off_the_empty_charts_at_once(page, live_server, watch):
+    """An emptied uPlot keeps its x range: the last run's iteration ticks stayed on the
+    empty charts until the new run's first points came or the plot was rebuilt
+    (REBUILD_WAIT_MS later). Read in the click's own microtasks, before any message
+    of the new run can arrive."""
+    train_briefly(page, live_server, "max_iter=8&random_state=1")
+    for chart in ("#cost-chart", "#acc-chart"):
+        expect(page.locator(chart)).to_have_attribute("data-x-max", "8")  # iterations 0 to 8
+    x_max = page.evaluate("""async () => {
+        document.querySelector('[data-action="train"]').click();
+        for (let i = 0; i < 3; i++) await Promise.resolve();  // uPlot redraws in microtasks
+        return ['#cost-chart', '#acc-chart'].map((s) => document.querySelector(s).dataset.xMax);
+    }""")
+    assert x_max == ["1", "1"], x_max
+    wait_idle_after_run(page)
+    expect(page.locator("#cost-chart")).to_have_attribute("data-x-max", "8")
+
+
 def test_step_pause_resume_and_stop_control_the_run(page, live_server, watch):
     open_page(page, live_server, "max_iter=500&delay_ms=150")
     iteration = page.get_by_test_id("iteration")

@@ -44,11 +44,12 @@ export class StreamChart {
 
   /**
    * Forget every point and redraw empty. An emptied uPlot keeps the previous run's x
-   * range and ticks, so the plot is rebuilt too, in a frame of its own rather than in
-   * the task of the click that started the run. With `pointsSoon` (a run is starting)
-   * the rebuild waits: the run's first points set a new x range anyway, so the plot is
-   * rebuilt only if none came within REBUILD_WAIT_MS (a run waiting in the queue), and
-   * the run's first frames do not pay for it.
+   * range and ticks, so the x scale is set to [0, 1] at once, and the plot is rebuilt
+   * too, in a frame of its own rather than in the task of the click that started the
+   * run. With `pointsSoon` (a run is starting) the rebuild waits: the run's first
+   * points set a new x range anyway, so the plot is rebuilt only if none came within
+   * REBUILD_WAIT_MS (a run waiting in the queue), and the run's first frames do not
+   * pay for it.
    * @param {{pointsSoon?: boolean}} [options]
    */
   reset({ pointsSoon = false } = {}) {
@@ -67,6 +68,7 @@ export class StreamChart {
     this.nfev.length = 0;
     for (const y of this.ys) y.length = 0;
     this.plot.setData([this.x, ...this.ys]);
+    this.plot.setScale('x', { min: 0, max: 1 }); // not the last run's iterations until it is rebuilt
     this._cancelRebuild();
     this._rebuild = pointsSoon
       ? { timer: setTimeout(() => { this._rebuild = null; if (!this.x.length) this._build(); }, REBUILD_WAIT_MS) }
@@ -134,7 +136,7 @@ export class StreamChart {
       // iterations are whole numbers: no 1.5 ticks
       axes: [{ ...axis, label: 'iteration', size: Math.round(px * 2.4), incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }, { ...axis, label: yLabel, size: Math.round(px * 4), ...(this.options.axisFormat ? { values: (u, vals) => vals.map(this.options.axisFormat) } : {}) }],
     };
-    opts.hooks = { draw: [(u) => this._drawMark(u)] };
+    opts.hooks = { draw: [(u) => { this._drawMark(u); this.container.dataset.xMax = String(u.scales.x.max); }] };
     this.plot = new uPlot(opts, [this.x, ...this.ys], this.container);
   }
 
