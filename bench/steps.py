@@ -187,25 +187,6 @@ def tnc_replay(records, max_fun, evaluate=None):
     return replay
 
 
-def fit_evaluation(X, Y, table, n_threads):
-    """Return ``(evaluate(x), blas_threads, close())``: ``loss_and_grad`` at ``x`` as a fit runs it.
-
-    Rows split as ``fit`` splits them; run it inside ``blas.BlasLimits(blas_threads)``,
-    the pool ``fit`` sets for the whole run (1 when the rows are split).
-    """
-    from server.core.rowsplit import RowSplit
-
-    split = RowSplit.for_fit(X, Y, n_threads)
-    grad = np.empty(table[-1][1])
-
-    def evaluate(x):
-        return loss_and_grad(x, table, X, Y, 1.0, grad_out=grad, split=split)
-
-    if split is None:
-        return evaluate, n_threads, lambda: None
-    return evaluate, 1, split.close
-
-
 def fit_overhead(rounds, quick):
     ds = load_dataset("digits20")
     X, y = ds.X_train, ds.y_train
@@ -233,15 +214,21 @@ def fit_overhead(rounds, quick):
         picks = interleaved(floors_of, 31, warm_each=True)
     floor_name = min(picks, key=lambda name: median(picks[name]))
     floor = floors_of[floor_name]
-    evaluate_at, blas_threads, close = fit_evaluation(Xc, Y, table, n_threads)
-    with blas.BlasLimits(blas_threads):
+    at = flat.copy()  # the point the replay's real evaluations are at
+    evaluate_here, split_here = engine_call(at, table, Xc, Y, 1.0, n_threads)
+
+    def evaluate_at(x):
+        np.copyto(at, x)
+        evaluate_here()
+
+    with blas.BlasLimits(n_threads):
         replays = {"warm": tnc_replay(recorder.records, max_fun),
                    "as in the fit": tnc_replay(recorder.records, max_fun, evaluate_at)}
     tnc = {name: [] for name in replays}
 
     def replayer(name):
         def run():
-            with blas.BlasLimits(blas_threads):
+            with blas.BlasLimits(n_threads):
                 tnc[name].append(replays[name]())
         run.settle = SPIN_SETTLE
         return run
@@ -263,9 +250,9 @@ def fit_overhead(rounds, quick):
     times = interleaved({"fit": fit, "evaluations": evaluations, "floor": floors,
                          **{f"TNC {name}": replayer(name) for name in replays}},
                         rounds, warmup=0)
-    close()
-    if split is not None:
-        split.close()
+    for opened in (split, split_here):
+        if opened is not None:
+            opened.close()
     if executor is not None:
         executor.shutdown()
     t = {k: median(v) for k, v in times.items()}
