@@ -199,6 +199,36 @@ def test_train_again_takes_the_last_runs_iterations_off_the_empty_charts_at_once
     expect(page.locator("#cost-chart")).to_have_attribute("data-x-max", "8")
 
 
+def test_a_chart_with_one_point_shows_whole_iterations_around_it(page, live_server, watch, screenshots):
+    """uPlot spans a one-value x range by 100: a run's first point alone (iteration 0
+    before iteration 1 comes, or a run resumed at iteration 40) had an axis of 0 to 100.
+    A chart of the page's own module, fed points as a run feeds them."""
+    open_page(page, live_server)
+    x_max = page.evaluate("""async () => {
+        const { StreamChart } = await import('/static/js/widgets/charts.js');
+        const box = document.createElement('div');
+        box.id = 'one-point-chart';
+        box.style.width = '360px';
+        document.body.prepend(box);
+        const chart = new StreamChart(box, { series: [{ label: 'cost', color: '--series-train' }] });
+        const seen = [];
+        const read = async () => {  // uPlot redraws in microtasks
+            for (let i = 0; i < 3; i++) await Promise.resolve();
+            return [chart.plot.scales.x.min, chart.plot.scales.x.max];
+        };
+        chart.update([{ x: 0, y: [6.9] }]);
+        seen.push(await read());
+        chart.reset({ pointsSoon: true });
+        chart.update([{ x: 40, y: [0.5] }]);
+        seen.push(await read());
+        chart.update([{ x: 41, y: [0.4] }]);
+        seen.push(await read());
+        return seen;
+    }""")
+    assert x_max == [[0, 1], [40, 41], [40, 41]], x_max
+    page.locator("#one-point-chart").screenshot(path=screenshots / "chart-one-point.png")
+
+
 def test_step_pause_resume_and_stop_control_the_run(page, live_server, watch):
     open_page(page, live_server, "max_iter=500&delay_ms=150")
     iteration = page.get_by_test_id("iteration")

@@ -116,7 +116,9 @@ export class StreamChart {
       width: Math.max(200, this.container.clientWidth || 400),
       height,
       scales: {
-        x: { time: false },
+        // uPlot pads one point alone (a run's iteration 0, or a resumed run's first) to a
+        // span of 100 iterations; show it and the next one instead
+        x: { time: false, range: (u, min, max) => (u.data[0].length === 1 ? [u.data[0][0], u.data[0][0] + 1] : [min, max]) },
         y: yRange ? { range: yRange } : log ? { distr: 3 } : { range: (u, min, max) => [Math.min(0, min), max > 0 ? max * 1.05 : 1] },
       },
       cursor: { drag: { x: false, y: false }, points: { size: 8 } },
