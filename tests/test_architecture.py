@@ -14,7 +14,7 @@ TRANSPORT_LIBS = {"flask", "flask_sock", "werkzeug", "socket", "simple_websocket
 EXCEPTIONS = {
     ("core/blas.py", "threading"): "one lock around the process-wide BLAS pools",
     ("core/modelfile.py", "json"): "the model file's metadata is JSON: a file format",
-    ("core/rowsplit.py", "concurrent"): "a fit's evaluation runs its row blocks on the cores",
+    ("core/rowsplit.py", "threading"): "a fit's evaluation runs its row blocks on the cores",
 }
 
 

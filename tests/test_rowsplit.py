@@ -90,6 +90,35 @@ def test_a_failing_block_waits_for_the_others(monkeypatch):
     assert ended == [True]
 
 
+def test_a_failing_helper_block_is_raised_after_all_ended_and_the_split_goes_on(monkeypatch):
+    """A block on a helper thread fails: its error is raised once every block ended;
+    the other helper's and the caller's blocks ran, and the next evaluation is right."""
+    X, Y, table, flat = problem(60, [4, 3, 2])
+    cost, grad, _ = loss_and_grad(flat, table, X, Y, 0.0)
+    grad = grad.copy()
+    original = maths._backprop_rows
+    ran, fail = [], [True]
+
+    def rows(thetas, grads, Xb, *args):
+        if fail[0] and Xb.ctypes.data == X[20:].ctypes.data:  # the second of three blocks
+            raise RuntimeError("second block")
+        result = original(thetas, grads, Xb, *args)
+        ran.append(Xb.shape[0])
+        return result
+
+    monkeypatch.setattr(maths, "_backprop_rows", rows)
+    before = [t for t in threading.enumerate() if t.name.startswith("rows")]
+    with RowSplit(X, Y, 3) as split:
+        with pytest.raises(RuntimeError, match="second block"):
+            loss_and_grad(flat, table, X, Y, 0.0, split=split)
+        assert sorted(ran) == [20, 20]  # the first and the third block
+        fail[0] = False
+        c, g, _ = loss_and_grad(flat, table, X, Y, 0.0, split=split)
+    assert c == pytest.approx(cost, rel=1e-12)
+    np.testing.assert_allclose(g, grad, rtol=1e-12, atol=1e-15)
+    assert [t for t in threading.enumerate() if t.name.startswith("rows")] == before  # joined
+
+
 def _fit_watching_threads(monkeypatch, optimizer, min_rows):
     monkeypatch.setattr(rowsplit, "MIN_ROWS_PER_THREAD", min_rows)
     rng = np.random.default_rng(0)
