@@ -207,19 +207,18 @@ def fit_overhead(rounds, quick):
     flat = maths.pack(model.thetas)
     Xc, Y = np.ascontiguousarray(X, dtype=np.float64), maths.output_layout(maths.one_hot(y, 10))
     n_threads = os.cpu_count() or 1
-    evaluate, split = engine_call(flat, table, Xc, Y, 1.0, n_threads)  # as fit evaluates
+    at = flat.copy()  # where the evaluations are: the fit's end, or the replay's point
+    evaluate, split = engine_call(at, table, Xc, Y, 1.0, n_threads)  # as fit evaluates
     executor = ThreadPoolExecutor(n_threads - 1) if n_threads > 1 else None
     floors_of = floor_candidates(Xc, 25, 10, n_threads, executor)
     with blas.BlasLimits(n_threads):  # the floor: the layout fastest here, picked once
         picks = interleaved(floors_of, 31, warm_each=True)
     floor_name = min(picks, key=lambda name: median(picks[name]))
     floor = floors_of[floor_name]
-    at = flat.copy()  # the point the replay's real evaluations are at
-    evaluate_here, split_here = engine_call(at, table, Xc, Y, 1.0, n_threads)
 
     def evaluate_at(x):
         np.copyto(at, x)
-        evaluate_here()
+        evaluate()
 
     with blas.BlasLimits(n_threads):
         replays = {"warm": tnc_replay(recorder.records, max_fun),
@@ -234,6 +233,7 @@ def fit_overhead(rounds, quick):
         return run
 
     def evaluations():
+        np.copyto(at, flat)
         with blas.BlasLimits(n_threads):
             for _ in range(n_fev):
                 evaluate()
@@ -250,9 +250,8 @@ def fit_overhead(rounds, quick):
     times = interleaved({"fit": fit, "evaluations": evaluations, "floor": floors,
                          **{f"TNC {name}": replayer(name) for name in replays}},
                         rounds, warmup=0)
-    for opened in (split, split_here):
-        if opened is not None:
-            opened.close()
+    if split is not None:
+        split.close()
     if executor is not None:
         executor.shutdown()
     t = {k: median(v) for k, v in times.items()}
